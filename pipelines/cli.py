@@ -1,0 +1,78 @@
+"""Command line for people without the Dagster UI.
+
+    python -m pipelines.cli run      rebuild everything from data/raw/ and publish
+
+Exit status 0 on success; on failure, one clear message per problem and status 1.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import dagster as dg
+
+from pipelines import paths
+
+
+def _instance() -> dg.DagsterInstance:
+    # A configured DAGSTER_HOME keeps run history for the UI; otherwise runs are throwaway.
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+def run(log_level: str) -> int:
+    from pipelines.definitions import defs
+
+    started = time.perf_counter()
+    job = defs().resolve_job_def("refresh_all")
+    with _instance() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+            print(f"  done    {event.step_key}")
+        elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.event_specific_data.error
+            message = error.cause.message if error.cause else error.message
+            print(f"  FAILED  {event.step_key}: {message.strip()}", file=sys.stderr)
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            print(
+                f"  CHECK FAILED  {evaluation.asset_key.to_user_string()} "
+                f"{evaluation.check_name}: {evaluation.description}",
+                file=sys.stderr,
+            )
+    elapsed = time.perf_counter() - started
+    if not result.success:
+        print(
+            f"Refresh failed after {elapsed:.1f} s; the last good publication in "
+            f"{paths.marts_dir()} is unchanged.",
+            file=sys.stderr,
+        )
+        return 1
+    marts = paths.marts_dir()
+    print(f"Refresh complete in {elapsed:.1f} s.")
+    print(f"  published database: {marts / paths.PUBLISHED_DB_NAME}")
+    print(f"  exports (Parquet, CSV): {marts / 'exports'}")
+    print(f"  chart pack: {marts / 'charts'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.cli", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="rebuild every asset and publish")
+    run_parser.add_argument("--log-level", default="WARNING", help="Dagster console log level")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(args.log_level)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

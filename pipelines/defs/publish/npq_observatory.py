@@ -1,0 +1,36 @@
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines.defs.resources import ProjectPaths
+from pipelines.publish import publish
+
+# What is published: every mart and every chart. Add a new one here when you add it.
+MARTS = ["npq_takeup_by_year"]
+CHARTS = ["npq_cumulative_starts"]
+
+
+@dg.asset(
+    key=["publish", "npq_observatory"],
+    deps=[dg.AssetKey(["marts", m]) for m in MARTS] + [dg.AssetKey(["charts", c]) for c in CHARTS],
+    group_name="publish",
+    kinds={"duckdb", "parquet"},
+)
+def npq_observatory(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
+    """One published release: data/marts/npq_observatory.duckdb, exports/ and charts/.
+
+    Runs only after every upstream asset and blocking check has passed; the swap is atomic,
+    so a failure anywhere leaves the previous publication in place.
+    """
+    with duckdb.get_connection() as con:
+        release = publish(con, MARTS, CHARTS, Path(paths.work_dir) / "charts", Path(paths.marts_dir))
+    return dg.MaterializeResult(
+        metadata={
+            "database": dg.MetadataValue.path(str(release.database)),
+            "exports": dg.MetadataValue.path(str(release.exports)),
+            "charts": dg.MetadataValue.path(str(release.charts)),
+            "tables": release.tables,
+            "published_at": release.published_at,
+        }
+    )

@@ -1,0 +1,37 @@
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines import paths
+
+
+class ProjectPaths(dg.ConfigurableResource):
+    """The folders the pipeline reads and writes (see pipelines/paths.py)."""
+
+    raw_dir: str
+    work_dir: str
+    marts_dir: str
+
+
+def project_resources(
+    raw_dir: Path | None = None, work_dir: Path | None = None, marts_dir: Path | None = None
+) -> dict:
+    """Resources for the given folders, by default those of pipelines/paths.py (which the
+    NPQ_RAW_DIR, NPQ_WORK_DIR and NPQ_MARTS_DIR environment variables move)."""
+    work = work_dir or paths.work_dir()
+    work.mkdir(parents=True, exist_ok=True)
+    return {
+        "paths": ProjectPaths(
+            raw_dir=str(raw_dir or paths.raw_dir()),
+            work_dir=str(work),
+            marts_dir=str(marts_dir or paths.marts_dir()),
+        ),
+        # The private working database: only the pipeline opens it, never a notebook.
+        "duckdb": DuckDBResource(database=str(work / paths.WORKING_DB_NAME)),
+    }
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(resources=project_resources())

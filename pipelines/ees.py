@@ -1,0 +1,116 @@
+"""Reading files in the Explore Education Statistics (EES) open-data format.
+
+`read_ees_csv` loads a data file verbatim: every cell as text, plus the line number it came
+from. It refuses, with an `InputError` naming file, row and column, anything it cannot read
+faithfully: undecodable bytes, a wrong delimiter, ragged rows, duplicate or missing columns.
+Turning indicator text into numbers and statuses is `pipelines.transforms.ees`.
+"""
+
+import csv
+import gzip
+import io
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.errors import InputError
+
+# Columns every EES data file must have (EES file standard, "required columns").
+EES_REQUIRED_COLUMNS = ("time_period", "time_identifier", "geographic_level")
+
+ROW_NUMBER = "_row_number"
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise InputError(
+            path,
+            f"is not UTF-8 (byte 0x{raw[err.start]:02x} at offset {err.start}); "
+            "EES files must be saved as UTF-8",
+            row=line,
+            rule="encoding",
+        ) from None
+    return text
+
+
+def read_ees_csv(path: str | Path, required_columns: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Read an EES data file (.csv or .csv.gz): all columns as text, blanks as null.
+
+    Adds `_row_number`, the file line each row came from (header = 1). Raises InputError on
+    anything it cannot read faithfully; never returns a partial frame.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InputError(path, f"cannot be read: {err.strerror}", rule="readable") from None
+    if path.suffix == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as err:
+            raise InputError(path, f"is not a valid gzip file ({err})", rule="readable") from None
+    text = _decode(path, raw)
+    if not text.strip():
+        raise InputError(path, "is empty: no header row", row=1, rule="header")
+
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] = []
+    lines: list[int] = []
+    kept: list[list[str]] = []
+    try:
+        header = [name.strip() for name in next(reader)]
+        _check_header(path, header, required_columns)
+        width = len(header)
+        for record in reader:
+            if not record:
+                continue  # a blank line (often the last one) carries no data
+            if len(record) != width:
+                short = len(record) < width
+                raise InputError(
+                    path,
+                    f"has {len(record)} fields where the header has {width}"
+                    + (" (truncated row?)" if short else " (unquoted comma or extra field?)"),
+                    row=reader.line_num,
+                    column=header[len(record)] if short else None,
+                    rule="row_width",
+                )
+            lines.append(reader.line_num)
+            kept.append(record)
+    except csv.Error as err:
+        raise InputError(path, f"is not valid CSV ({err})", row=reader.line_num, rule="csv") from None
+    if not kept:
+        raise InputError(path, "has a header but no data rows", row=2, rule="no_data")
+
+    frame = pl.DataFrame(kept, schema=dict.fromkeys(header, pl.String), orient="row")
+    frame = frame.with_columns(
+        # Blank cells (and cells of spaces) are null: "" and " " carry no value.
+        pl.when(pl.col(name).str.strip_chars() == "").then(None).otherwise(pl.col(name)).alias(name)
+        for name in header
+    )
+    return frame.with_columns(pl.Series(ROW_NUMBER, lines, dtype=pl.Int64))
+
+
+def _check_header(path: Path, header: list[str], required: tuple[str, ...]) -> None:
+    if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
+        raise InputError(
+            path,
+            "has a single column: the delimiter is not a comma (EES files are comma-separated)",
+            row=1,
+            column=header[0][:40],
+            rule="delimiter",
+        )
+    seen: set[str] = set()
+    for name in header:
+        if not name:
+            raise InputError(path, "has a column with no name", row=1, rule="header")
+        if name in seen:
+            raise InputError(path, "has a duplicated column name", row=1, column=name, rule="header")
+        seen.add(name)
+    for name in (*EES_REQUIRED_COLUMNS, *required):
+        if name not in seen:
+            raise InputError(
+                path, "is missing a required column", row=1, column=name, rule="required_columns"
+            )

@@ -1,0 +1,118 @@
+"""Publishing: copy the checked marts out of the private working database, atomically.
+
+The published database is built beside its final name and swapped in with one `os.replace`,
+so a reader never sees a half-built file: a notebook holding the old file keeps its snapshot,
+new connections see the new one, and a failed or killed run leaves the last publication as it
+was. Exports (Parquet, CSV) and the chart pack are staged in hidden folders and swapped in the
+same way.
+"""
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.paths import PUBLISHED_DB_NAME
+from pipelines.warehouse import qualified
+
+
+@dataclass(frozen=True)
+class Publication:
+    database: Path
+    exports: Path
+    charts: Path
+    tables: dict[str, int]
+    published_at: str
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    marts: list[str],
+    chart_names: list[str],
+    charts_draft: Path,
+    marts_dir: Path,
+) -> Publication:
+    """Publish `marts.<table>` for each table, their exports and the named charts."""
+    marts_dir.mkdir(parents=True, exist_ok=True)
+    published_at = datetime.now(UTC).isoformat(timespec="seconds")
+    database = marts_dir / PUBLISHED_DB_NAME
+    tables = _build_database(con, marts, database, published_at)
+    exports = _swap_in(marts_dir / "exports", lambda d: _write_exports(con, marts, d))
+    charts = _swap_in(marts_dir / "charts", lambda d: _copy_charts(chart_names, charts_draft, d))
+    return Publication(database, exports, charts, tables, published_at)
+
+
+def _build_database(
+    con: duckdb.DuckDBPyConnection, marts: list[str], final: Path, published_at: str
+) -> dict[str, int]:
+    tmp = final.with_name(final.name + ".tmp")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)  # from a run that was killed mid-publication
+    tables: dict[str, int] = {}
+    # Storage version 1.5 keeps the file readable by DuckDB 1.x clients (R, older CLIs).
+    con.execute(f"ATTACH '{_sql_path(tmp)}' AS pub (STORAGE_VERSION 'v1.5.0')")
+    try:
+        for table in marts:
+            con.execute(f"CREATE TABLE pub.main.{table} AS SELECT * FROM {qualified('marts', table)}")
+            tables[table] = con.sql(f"SELECT count(*) FROM pub.main.{table}").fetchall()[0][0]
+        con.execute(
+            "CREATE TABLE pub.main._publication (table_name VARCHAR, row_count BIGINT, "
+            "published_at VARCHAR)"
+        )
+        con.executemany(
+            "INSERT INTO pub.main._publication VALUES (?, ?, ?)",
+            [(name, rows, published_at) for name, rows in tables.items()],
+        )
+    finally:
+        con.execute("DETACH pub")
+    _fsync(tmp)
+    os.replace(tmp, final)
+    _fsync(final.parent)
+    return tables
+
+
+def _write_exports(con: duckdb.DuckDBPyConnection, marts: list[str], folder: Path) -> None:
+    for table in marts:
+        name = qualified("marts", table)
+        con.execute(f"COPY {name} TO '{_sql_path(folder / f'{table}.parquet')}' (FORMAT parquet)")
+        con.execute(f"COPY {name} TO '{_sql_path(folder / f'{table}.csv')}' (FORMAT csv, HEADER)")
+
+
+def _copy_charts(chart_names: list[str], draft: Path, folder: Path) -> None:
+    for name in chart_names:
+        files = sorted(draft.glob(f"{name}.*"))
+        if not files:
+            raise FileNotFoundError(f"chart {name!r} has no drafts in {draft}")
+        for file in files:
+            shutil.copy2(file, folder / file.name)
+
+
+def _swap_in(final: Path, fill) -> Path:
+    """Fill a hidden sibling folder, then swap it in place of `final` with renames."""
+    staged = final.with_name(f".{final.name}.new")
+    retired = final.with_name(f".{final.name}.old")
+    for leftover in (staged, retired):
+        shutil.rmtree(leftover, ignore_errors=True)
+    staged.mkdir(parents=True)
+    fill(staged)
+    if final.exists():
+        os.replace(final, retired)
+    os.replace(staged, final)
+    shutil.rmtree(retired, ignore_errors=True)
+    return final
+
+
+def _sql_path(path: Path) -> str:
+    # Paths go into ATTACH/COPY, which take literals, not parameters: escape quotes.
+    return str(path).replace("'", "''")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

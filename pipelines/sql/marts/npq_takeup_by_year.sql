@@ -1,0 +1,63 @@
+-- One row per academic year x funding (England): NPQ courses started and unique participants,
+-- and cumulative courses started within the target window against the 150,000-place target.
+-- The target counts courses started (npq_starts), not people. A cumulative figure is given
+-- only when every window year up to that row is present, so a missing year never reads as 0.
+WITH
+
+national AS (
+    SELECT *
+    FROM staging.npq_participants
+    WHERE geographic_level = 'National'
+      AND breakdown = 'Overall'
+      AND group_name = 'Overall'
+),
+
+windowed AS (
+    SELECT
+        *,
+        year_start BETWEEN $window_first AND $window_last AS in_target_window
+    FROM national
+),
+
+cumulative AS (
+    SELECT
+        *,
+        CASE
+            WHEN in_target_window
+             AND count(npq_starts) OVER running = year_start - $window_first + 1
+            THEN sum(npq_starts) OVER running
+        END AS cumulative_npq_starts_in_window,
+        CASE
+            WHEN in_target_window
+             AND count(npq_unique_participants) OVER running = year_start - $window_first + 1
+            THEN sum(npq_unique_participants) OVER running
+        END AS cumulative_npq_unique_participants_in_window
+    FROM windowed
+    WINDOW running AS (
+        PARTITION BY funding, in_target_window
+        ORDER BY year_start
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    )
+)
+
+SELECT
+    academic_year,
+    time_period,
+    year_start,
+    funding,
+    CAST(npq_starts AS BIGINT) AS npq_starts,
+    npq_starts_status,
+    CAST(npq_unique_participants AS BIGINT) AS npq_unique_participants,
+    npq_unique_participants_status,
+    in_target_window,
+    CAST(cumulative_npq_starts_in_window AS BIGINT) AS cumulative_npq_starts_in_window,
+    CAST(cumulative_npq_unique_participants_in_window AS BIGINT)
+        AS cumulative_npq_unique_participants_in_window,
+    CAST($target_places AS BIGINT) AS target_places,
+    100.0 * cumulative_npq_starts_in_window / $target_places AS percent_of_target,
+    CAST($target_places - cumulative_npq_starts_in_window AS BIGINT) AS gap_to_target,
+    provenance,
+    source_data_set,
+    source_release
+FROM cumulative
+ORDER BY funding, year_start

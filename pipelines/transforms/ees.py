@@ -1,0 +1,119 @@
+"""Pure Polars transforms for EES files: indicator text -> value + status; conformed period.
+
+No I/O, no Dagster. Each function takes the frame `pipelines.ees.read_ees_csv` returns.
+"""
+
+import polars as pl
+
+from pipelines.ees import ROW_NUMBER
+from pipelines.errors import InputError
+
+# Published value in the cell.
+VALUE = "value"
+
+# Every symbol an EES indicator cell may hold, and the status it becomes in staging.
+# A symbol never becomes 0: the value is null and the status says why.
+SYMBOL_STATUS: dict[str, str] = {
+    "c": "confidential",
+    "x": "not_available",
+    "z": "not_applicable",
+    "u": "low_reliability",
+    "low": "rounds_to_zero",
+    "k": "rounds_to_zero",
+    # Legacy symbols found in older files.
+    "~": "rounds_to_zero",
+    ":": "not_available",
+    ".": "not_applicable",
+    "..": "not_available",
+    "-": "not_available",
+    "n/a": "not_available",
+    "null": "not_available",
+    "na": "not_available",
+}
+MISSING = "missing"  # a blank cell
+
+STATUSES = (VALUE, MISSING, *sorted(set(SYMBOL_STATUS.values())))
+
+_NUMBER = r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+
+
+def status_column(indicator: str) -> str:
+    return f"{indicator}_status"
+
+
+def split_indicators(
+    frame: pl.DataFrame, indicators: list[str], file: str, row_column: str = ROW_NUMBER
+) -> pl.DataFrame:
+    """Replace each indicator's text with a Float64 value and a `<indicator>_status` column.
+
+    Raises InputError naming file, row and column for the first cell that is neither a number
+    nor a known symbol (for example text in a count column).
+    """
+    for name in indicators:
+        if name not in frame.columns:
+            raise InputError(file, "is missing an indicator column", row=1, column=name,
+                             rule="required_columns")
+    exprs: list[pl.Expr] = []
+    for name in indicators:
+        cell = pl.col(name).str.strip_chars()
+        is_number = cell.str.contains(_NUMBER)
+        symbol = cell.str.to_lowercase()
+        status = (
+            pl.when(cell.is_null())
+            .then(pl.lit(MISSING))
+            .when(is_number)
+            .then(pl.lit(VALUE))
+            .otherwise(symbol.replace_strict(SYMBOL_STATUS, default=None, return_dtype=pl.String))
+        )
+        exprs.append(
+            pl.when(is_number).then(cell).otherwise(None).cast(pl.Float64).alias(name)
+        )
+        exprs.append(status.alias(status_column(name)))
+
+    out = frame.with_columns(exprs)
+    for name in indicators:
+        bad = out.filter(pl.col(status_column(name)).is_null())
+        if bad.height:
+            first = bad.row(0, named=True)
+            text = frame.filter(pl.col(row_column) == first[row_column])[name][0]
+            raise InputError(
+                file,
+                f"holds {text!r}, which is neither a number nor an EES symbol "
+                f"({', '.join(sorted(SYMBOL_STATUS))})",
+                row=first[row_column],
+                column=name,
+                rule="indicator_symbols",
+            )
+    return out
+
+
+def conform_period(frame: pl.DataFrame, file: str, row_column: str = ROW_NUMBER) -> pl.DataFrame:
+    """Add `academic_year` ("2023/24") and `year_start` (2023) from an academic-year time_period.
+
+    Raises InputError for a time_period that is not six consecutive-year digits, or a
+    time_identifier other than "Academic year".
+    """
+    period = pl.col("time_period").str.strip_chars()
+    start = period.str.slice(0, 4).cast(pl.Int32, strict=False)
+    end = period.str.slice(4, 2).cast(pl.Int32, strict=False)
+    checked = frame.with_columns(
+        _ok_period=period.str.contains(r"^\d{6}$") & ((start + 1) % 100 == end),
+        _ok_identifier=pl.col("time_identifier") == "Academic year",
+    )
+    for flag, column, message in (
+        ("_ok_period", "time_period", "is not a six-digit academic year of consecutive years (e.g. 202324)"),
+        ("_ok_identifier", "time_identifier", "is not 'Academic year'"),
+    ):
+        bad = checked.filter(~pl.col(flag).fill_null(False))
+        if bad.height:
+            raise InputError(
+                file,
+                f"{bad[column][0]!r} {message}",
+                row=bad[row_column][0],
+                column=column,
+                rule="time_period",
+            )
+    return checked.drop("_ok_period", "_ok_identifier").with_columns(
+        academic_year=pl.format("{}/{}", start, period.str.slice(4, 2)),
+        year_start=start,
+    )

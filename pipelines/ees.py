@@ -80,7 +80,9 @@ def read_ees_csv(path: str | Path, required_columns: tuple[str, ...] = ()) -> pl
             lines.append(reader.line_num)
             kept.append(record)
     except csv.Error as err:
-        raise InputError(path, f"is not valid CSV ({err})", row=reader.line_num, rule="csv") from None
+        raise InputError(
+            path, f"is not valid CSV ({err})", row=reader.line_num, rule="csv"
+        ) from None
     if not kept:
         raise InputError(path, "has a header but no data rows", row=2, rule="no_data")
 
@@ -107,7 +109,9 @@ def _check_header(path: Path, header: list[str], required: tuple[str, ...]) -> N
         if not name:
             raise InputError(path, "has a column with no name", row=1, rule="header")
         if name in seen:
-            raise InputError(path, "has a duplicated column name", row=1, column=name, rule="header")
+            raise InputError(
+                path, "has a duplicated column name", row=1, column=name, rule="header"
+            )
         seen.add(name)
     for name in (*EES_REQUIRED_COLUMNS, *required):
         if name not in seen:

@@ -56,7 +56,9 @@ def _build_database(
     con.execute(f"ATTACH '{_sql_path(tmp)}' AS pub (STORAGE_VERSION 'v1.5.0')")
     try:
         for table in marts:
-            con.execute(f"CREATE TABLE pub.main.{table} AS SELECT * FROM {qualified('marts', table)}")
+            con.execute(
+                f"CREATE TABLE pub.main.{table} AS SELECT * FROM {qualified('marts', table)}"
+            )
             tables[table] = con.sql(f"SELECT count(*) FROM pub.main.{table}").fetchall()[0][0]
         con.execute(
             "CREATE TABLE pub.main._publication (table_name VARCHAR, row_count BIGINT, "

@@ -26,7 +26,9 @@ class Source:
     geography: tuple[str, ...] = field(default=())
 
     def release_dir(self, raw_root: Path, release: str | None = None) -> Path:
-        return raw_root / self.source / self.name / (release or self.latest_release).replace("/", "-")
+        return (
+            raw_root / self.source / self.name / (release or self.latest_release).replace("/", "-")
+        )
 
 
 NPQ_PARTICIPANTS = Source(
@@ -36,8 +38,13 @@ NPQ_PARTICIPANTS = Source(
     data_set_id="79418e7a-43e1-495d-afaa-f1253a2fb601",
     latest_release="2024/25",
     geography=(
-        "country_code", "country_name", "region_code", "region_name",
-        "la_name", "old_la_code", "new_la_code",
+        "country_code",
+        "country_name",
+        "region_code",
+        "region_name",
+        "la_name",
+        "old_la_code",
+        "new_la_code",
     ),
     filters=("funding", "breakdown", "group_name"),
     indicators=(
@@ -69,13 +76,15 @@ def release_files(source: Source, raw_root: Path, release: str | None = None) ->
     folder = source.release_dir(raw_root, release)
     manifest_path = folder / "manifest.json"
     if not manifest_path.exists():
-        raise InputError(manifest_path, "is missing: every raw release needs a manifest",
-                         rule="manifest")
+        raise InputError(
+            manifest_path, "is missing: every raw release needs a manifest", rule="manifest"
+        )
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise InputError(manifest_path, f"is not valid JSON ({err.msg})", row=err.lineno,
-                         rule="manifest") from None
+        raise InputError(
+            manifest_path, f"is not valid JSON ({err.msg})", row=err.lineno, rule="manifest"
+        ) from None
     files = []
     for entry in manifest.get("files", []):
         path = folder / entry["path"]

@@ -20,7 +20,9 @@ def qualified(schema: str, table: str) -> str:
     return f"{schema}.{table}"
 
 
-def write_frame(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pl.DataFrame) -> None:
+def write_frame(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pl.DataFrame
+) -> None:
     """Replace `schema.table` with the contents of a Polars frame."""
     name = qualified(schema, table)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
@@ -67,5 +69,7 @@ def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> d
 def _markdown(frame: pl.DataFrame) -> str:
     header = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "---|" * frame.width
-    rows = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.rows()]
+    rows = [
+        "| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.rows()
+    ]
     return "\n".join([header, rule, *rows])

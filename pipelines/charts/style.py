@@ -12,9 +12,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import polars as pl  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import polars as pl
+from matplotlib.figure import Figure
 
 PALETTE = ("#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1")
 DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE, DARK_GREY, LIGHT_PURPLE = PALETTE
@@ -67,11 +67,22 @@ def finish(fig: Figure, ax: plt.Axes, spec: ChartSpec) -> Figure:
     """Statement title, source line and notes under the chart; synthetic stamp if needed."""
     ax.set_title(spec.title, loc="left", fontsize=13, fontweight="bold", color=TEXT, pad=14)
     fig.get_layout_engine().set(h_pad=0.2)
-    fig.text(0.01, -0.01, spec.footer(), ha="left", va="top", fontsize=8.5, color=DARK_GREY,
-             wrap=True)
+    fig.text(
+        0.01, -0.01, spec.footer(), ha="left", va="top", fontsize=8.5, color=DARK_GREY, wrap=True
+    )
     if spec.synthetic:
-        fig.text(0.5, 0.5, "SYNTHETIC", ha="center", va="center", fontsize=60, color=DARK_PINK,
-                 alpha=0.12, rotation=25, transform=ax.transAxes)
+        fig.text(
+            0.5,
+            0.5,
+            "SYNTHETIC",
+            ha="center",
+            va="center",
+            fontsize=60,
+            color=DARK_PINK,
+            alpha=0.12,
+            rotation=25,
+            transform=ax.transAxes,
+        )
     return fig
 
 
@@ -82,8 +93,12 @@ def save_chart(fig: Figure, spec: ChartSpec, data: pl.DataFrame, folder: Path) -
     written = []
     for suffix in ("png", "svg"):
         path = base.with_suffix(f".{suffix}")
-        fig.savefig(path, dpi=150 if suffix == "png" else None, bbox_inches="tight",
-                    metadata=None if suffix == "png" else {"Date": None})
+        fig.savefig(
+            path,
+            dpi=150 if suffix == "png" else None,
+            bbox_inches="tight",
+            metadata=None if suffix == "png" else {"Date": None},
+        )
         written.append(path)
     plt.close(fig)
     csv_path = base.with_suffix(".csv")
@@ -93,5 +108,3 @@ def save_chart(fig: Figure, spec: ChartSpec, data: pl.DataFrame, folder: Path) -
     meta_path = base.with_suffix(".json")
     meta_path.write_text(json.dumps(asdict(spec), indent=2) + "\n", encoding="utf-8")
     return [*written, csv_path, alt_path, meta_path]
-
-

@@ -4,7 +4,15 @@ import polars as pl
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from pipelines.charts.style import DARK_BLUE, DARK_GREY, ORANGE, TURQUOISE, ChartSpec, finish, house_axes
+from pipelines.charts.style import (
+    DARK_BLUE,
+    DARK_GREY,
+    ORANGE,
+    TURQUOISE,
+    ChartSpec,
+    finish,
+    house_axes,
+)
 
 SOURCE_LINE = (
     "DfE, Teacher and leader development: ECF and NPQs, NPQ participants 2024-25 "
@@ -18,19 +26,26 @@ def cumulative_starts(mart: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFra
         mart.filter(pl.col("funding") == "Overall")
         .sort("year_start")
         .select(
-            "academic_year", "in_target_window", "npq_starts", "cumulative_npq_starts_in_window",
-            "target_places", "percent_of_target", "gap_to_target", "provenance",
+            "academic_year",
+            "in_target_window",
+            "npq_starts",
+            "cumulative_npq_starts_in_window",
+            "target_places",
+            "percent_of_target",
+            "gap_to_target",
+            "provenance",
         )
     )
-    window = data.filter(pl.col("in_target_window") & pl.col("cumulative_npq_starts_in_window").is_not_null())
+    window = data.filter(
+        pl.col("in_target_window") & pl.col("cumulative_npq_starts_in_window").is_not_null()
+    )
     if window.is_empty():
         raise ValueError("no complete target-window years to chart")
     last = window.row(-1, named=True)
     target = int(last["target_places"])
     share = last["percent_of_target"]
-    title = (
-        f"NPQ courses started reached {share:.0f}% of the {target:,} target by {last['academic_year']}"
-    )
+    year = last["academic_year"]
+    title = f"NPQ courses started reached {share:.0f}% of the {target:,} target by {year}"
     alt = (
         f"Line chart of cumulative NPQ courses started in England against the {target:,}-place "
         f"target window (2021/22 to 2023/24). "
@@ -62,26 +77,62 @@ def cumulative_starts(mart: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFra
     fig, ax = house_axes()
     years = data["academic_year"].to_list()
     positions = range(len(years))
-    ax.bar(positions, data["npq_starts"].to_list(), color=TURQUOISE, width=0.55, label="Starts in year")
+    ax.bar(
+        positions, data["npq_starts"].to_list(), color=TURQUOISE, width=0.55, label="Starts in year"
+    )
     xs = [years.index(y) for y in window["academic_year"]]
     ys = window["cumulative_npq_starts_in_window"].to_list()
     ax.plot(xs, ys, color=DARK_BLUE, marker="o", linewidth=2.5)
     ax.axhline(target, color=ORANGE, linestyle="--", linewidth=1.5)
-    ax.text(len(years) - 0.5, target, f"Target: {target:,} courses", ha="right", va="bottom",
-            color=DARK_GREY, fontsize=10)
+    ax.text(
+        len(years) - 0.5,
+        target,
+        f"Target: {target:,} courses",
+        ha="right",
+        va="bottom",
+        color=DARK_GREY,
+        fontsize=10,
+    )
     for x, y in zip(xs, ys, strict=True):
-        ax.annotate(f"{y:,}", (x, y), textcoords="offset points", xytext=(0, 8), ha="center",
-                    color=DARK_BLUE, fontsize=10, fontweight="bold")
-    ax.text(xs[-1] + 0.1, ys[-1] * 0.93, "Cumulative starts\nin the window", color=DARK_BLUE,
-            fontsize=10, va="top")
-    ax.text(0, data["npq_starts"][0] / 2, "Starts\nin year", color="white", ha="center",
-            va="center", fontsize=9)
+        ax.annotate(
+            f"{y:,}",
+            (x, y),
+            textcoords="offset points",
+            xytext=(0, 8),
+            ha="center",
+            color=DARK_BLUE,
+            fontsize=10,
+            fontweight="bold",
+        )
+    ax.text(
+        xs[-1] + 0.1,
+        ys[-1] * 0.93,
+        "Cumulative starts\nin the window",
+        color=DARK_BLUE,
+        fontsize=10,
+        va="top",
+    )
+    ax.text(
+        0,
+        data["npq_starts"][0] / 2,
+        "Starts\nin year",
+        color="white",
+        ha="center",
+        va="center",
+        fontsize=9,
+    )
     outside = [i for i, flag in enumerate(data["in_target_window"]) if not flag]
     if outside:
         # Mark the break: the target window ends, and the series is not joined across it.
         ax.axvline(min(outside) - 0.5, color=DARK_GREY, linestyle=":", linewidth=1.2)
-        ax.text(min(outside) - 0.45, target * 0.55, "Target window ends\n(spring 2024)",
-                color=DARK_GREY, fontsize=9, va="top")
+        ax.text(
+            min(outside) - 0.45,
+            target * 0.55,
+            "Target window ends\n(spring 2024)",
+            color=DARK_GREY,
+            fontsize=9,
+            va="top",
+        )
     ax.set_xticks(list(positions), years)
     ax.set_ylabel("NPQ courses started")
     ax.set_ylim(0, target * 1.12)

@@ -38,7 +38,9 @@ class Validation:
         if self.success:
             return f"{self.suite}: all {self.evaluated} expectations met"
         lines = "; ".join(f.describe() for f in self.failures)
-        return f"{self.suite}: {len(self.failures)} of {self.evaluated} expectations failed: {lines}"
+        return (
+            f"{self.suite}: {len(self.failures)} of {self.evaluated} expectations failed: {lines}"
+        )
 
 
 def load_suite(name: str, folder: Path = EXPECTATIONS_DIR) -> dict:

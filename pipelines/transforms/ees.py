@@ -51,8 +51,9 @@ def split_indicators(
     """
     for name in indicators:
         if name not in frame.columns:
-            raise InputError(file, "is missing an indicator column", row=1, column=name,
-                             rule="required_columns")
+            raise InputError(
+                file, "is missing an indicator column", row=1, column=name, rule="required_columns"
+            )
     exprs: list[pl.Expr] = []
     for name in indicators:
         cell = pl.col(name).str.strip_chars()
@@ -65,9 +66,7 @@ def split_indicators(
             .then(pl.lit(VALUE))
             .otherwise(symbol.replace_strict(SYMBOL_STATUS, default=None, return_dtype=pl.String))
         )
-        exprs.append(
-            pl.when(is_number).then(cell).otherwise(None).cast(pl.Float64).alias(name)
-        )
+        exprs.append(pl.when(is_number).then(cell).otherwise(None).cast(pl.Float64).alias(name))
         exprs.append(status.alias(status_column(name)))
 
     out = frame.with_columns(exprs)
@@ -101,7 +100,11 @@ def conform_period(frame: pl.DataFrame, file: str, row_column: str = ROW_NUMBER)
         _ok_identifier=pl.col("time_identifier") == "Academic year",
     )
     for flag, column, message in (
-        ("_ok_period", "time_period", "is not a six-digit academic year of consecutive years (e.g. 202324)"),
+        (
+            "_ok_period",
+            "time_period",
+            "is not a six-digit academic year of consecutive years (e.g. 202324)",
+        ),
         ("_ok_identifier", "time_identifier", "is not 'Academic year'"),
     ):
         bad = checked.filter(~pl.col(flag).fill_null(False))

@@ -24,7 +24,9 @@ def npq_observatory(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materiali
     so a failure anywhere leaves the previous publication in place.
     """
     with duckdb.get_connection() as con:
-        release = publish(con, MARTS, CHARTS, Path(paths.work_dir) / "charts", Path(paths.marts_dir))
+        release = publish(
+            con, MARTS, CHARTS, Path(paths.work_dir) / "charts", Path(paths.marts_dir)
+        )
     return dg.MaterializeResult(
         metadata={
             "database": dg.MetadataValue.path(str(release.database)),

@@ -9,8 +9,13 @@ from pipelines.warehouse import table_metadata, write_frame
 SOURCE = NPQ_PARTICIPANTS
 
 COLUMNS = [
-    "time_period", "time_identifier", "academic_year", "year_start", "geographic_level",
-    *SOURCE.geography, *SOURCE.filters,
+    "time_period",
+    "time_identifier",
+    "academic_year",
+    "year_start",
+    "geographic_level",
+    *SOURCE.geography,
+    *SOURCE.filters,
 ]
 
 
@@ -39,8 +44,13 @@ def npq_participants(duckdb: DuckDBResource) -> dg.MaterializeResult:
         status = [f"{name}_status" for name in SOURCE.indicators]
         indicators = [c for pair in zip(SOURCE.indicators, status, strict=True) for c in pair]
         staged = typed.select(
-            *COLUMNS, *indicators,
-            "provenance", "source_data_set", "source_release", "source_file", "source_row",
+            *COLUMNS,
+            *indicators,
+            "provenance",
+            "source_data_set",
+            "source_release",
+            "source_file",
+            "source_row",
         )
         write_frame(con, "staging", "npq_participants", staged)
         return dg.MaterializeResult(metadata=table_metadata(con, "staging", "npq_participants"))

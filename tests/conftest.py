@@ -1,0 +1,67 @@
+"""Shared fixtures: a whole pipeline run into a temporary folder, once per session."""
+
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+REALDATA = PROJECT_ROOT.parent / "shared" / "realdata"
+
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+
+class Workspace:
+    """A private copy of the project's folders: raw (a copy of data/raw), work and marts."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.raw = root / "raw"
+        self.work = root / "work"
+        self.marts = root / "marts"
+        if not self.raw.exists():
+            shutil.copytree(PROJECT_ROOT / "data" / "raw", self.raw)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "NPQ_RAW_DIR": str(self.raw),
+            "NPQ_WORK_DIR": str(self.work),
+            "NPQ_MARTS_DIR": str(self.marts),
+        }
+
+    @property
+    def published_db(self) -> Path:
+        return self.marts / "npq_observatory.duckdb"
+
+    def run(self) -> dg.ExecuteInProcessResult:
+        """Run the refresh job in this process on this workspace."""
+        from pipelines.definitions import defs
+        from pipelines.defs.resources import project_resources
+
+        job = defs().resolve_job_def("refresh_all")
+        return job.execute_in_process(
+            resources=project_resources(self.raw, self.work, self.marts), raise_on_error=False
+        )
+
+    def subprocess_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+        return {**env, **self.env}
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory) -> Workspace:
+    """One successful run of the whole job on the embedded default data."""
+    workspace = Workspace(tmp_path_factory.mktemp("published"))
+    result = workspace.run()
+    assert result.success, "the refresh job failed on the embedded default data"
+    return workspace
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Workspace:
+    return Workspace(tmp_path)

@@ -1,0 +1,206 @@
+"""The whole pipeline on the embedded default: reconciliation, chart pack, idempotence, gates."""
+
+import csv
+import hashlib
+import json
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.definitions import defs
+
+# Published EES figures (NPQ participants 2024-25, data set 79418e7a, national Overall rows).
+PUBLISHED_STARTS = {"2021/22": 31_677, "2022/23": 38_906, "2023/24": 43_840, "2024/25": 29_818}
+PUBLISHED_UNIQUE = {"2021/22": 31_510, "2022/23": 38_695, "2023/24": 43_535, "2024/25": 29_526}
+
+
+def _query(db, sql, params=None):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.sql(sql, params=params).fetchall()
+
+
+def test_mart_reproduces_published_starts_exactly(published):
+    rows = _query(
+        published.published_db,
+        "SELECT academic_year, npq_starts, npq_unique_participants, npq_starts_status "
+        "FROM npq_takeup_by_year WHERE funding = 'Overall' ORDER BY year_start",
+    )
+    assert {r[0]: r[1] for r in rows} == PUBLISHED_STARTS
+    assert {r[0]: r[2] for r in rows} == PUBLISHED_UNIQUE
+    assert {r[3] for r in rows} == {"value"}
+
+
+def test_cumulative_starts_against_target(published):
+    rows = dict(
+        (r[0], r[1:])
+        for r in _query(
+            published.published_db,
+            "SELECT academic_year, cumulative_npq_starts_in_window, percent_of_target, "
+            "gap_to_target, in_target_window FROM npq_takeup_by_year WHERE funding = 'Overall'",
+        )
+    )
+    assert rows["2021/22"][0] == 31_677
+    assert rows["2022/23"][0] == 31_677 + 38_906
+    assert rows["2023/24"][0] == 114_423
+    assert rows["2023/24"][1] == pytest.approx(100 * 114_423 / 150_000)
+    assert rows["2023/24"][2] == 150_000 - 114_423
+    # 2024/25 lies outside the target window: no cumulative figure is carried into it.
+    assert rows["2024/25"][3] is False
+    assert rows["2024/25"][0] is None
+
+
+def test_funded_series_is_not_filled_in(published):
+    rows = _query(
+        published.published_db,
+        "SELECT academic_year, npq_starts, cumulative_npq_starts_in_window "
+        "FROM npq_takeup_by_year WHERE funding = 'Funded'",
+    )
+    # Only 2021/22 funded starts are in the embedded extract; absent years are absent, not 0.
+    assert rows == [("2021/22", 29_892, 29_892)]
+
+
+def test_every_mart_row_has_provenance(published):
+    rows = _query(
+        published.published_db,
+        "SELECT count(*) FILTER (WHERE provenance IS NULL OR source_data_set IS NULL), "
+        "count(*) FROM npq_takeup_by_year",
+    )
+    nulls, total = rows[0]
+    assert total > 0
+    assert nulls == 0
+
+
+def test_publication_has_exports_and_chart_pack(published):
+    marts = published.marts
+    assert (marts / "exports" / "npq_takeup_by_year.parquet").stat().st_size > 0
+    with open(marts / "exports" / "npq_takeup_by_year.csv", newline="") as f:
+        exported = list(csv.DictReader(f))
+    assert (
+        len(exported)
+        == _query(published.published_db, "SELECT count(*) FROM npq_takeup_by_year")[0][0]
+    )
+
+    charts = marts / "charts"
+    for suffix in ("png", "svg", "csv", "alt.txt", "json"):
+        assert (charts / f"npq_cumulative_starts.{suffix}").stat().st_size > 0, suffix
+    assert (charts / "npq_cumulative_starts.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    spec = json.loads((charts / "npq_cumulative_starts.json").read_text())
+    assert spec["title"].startswith("NPQ courses started reached 76% of the 150,000 target")
+    assert "79418e7a" in spec["source"]
+    assert spec["synthetic"] is False
+    alt = (charts / "npq_cumulative_starts.alt.txt").read_text()
+    assert "114,423" in alt and "76.3%" in alt
+    svg = (charts / "npq_cumulative_starts.svg").read_text()
+    assert "Source: DfE" in svg  # the source line is on the chart face
+
+
+def test_publication_lists_its_tables(published):
+    rows = _query(published.published_db, "SELECT table_name, row_count FROM _publication")
+    assert rows == [("npq_takeup_by_year", 5)]
+
+
+def _digest(folder):
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_running_twice_gives_the_same_publication(workspace):
+    assert workspace.run().success
+    first_rows = _query(workspace.published_db, "SELECT * FROM npq_takeup_by_year ORDER BY ALL")
+    first_charts = _digest(workspace.marts / "charts")
+    assert workspace.run().success
+    assert (
+        _query(workspace.published_db, "SELECT * FROM npq_takeup_by_year ORDER BY ALL")
+        == first_rows
+    )
+    second_charts = _digest(workspace.marts / "charts")
+    # PNG and SVG are byte-stable too: same data, same files.
+    assert second_charts == first_charts
+    leftovers = [
+        p.name for p in workspace.marts.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"
+    ]
+    assert leftovers == []
+
+
+def _corrupt_raw(workspace, old: str, new: str) -> None:
+    """Edit the embedded file in the workspace copy and re-sign its manifest."""
+    folder = workspace.raw / "ees" / "npq_participants" / "2024-25"
+    data = folder / "npq_participants_national.csv"
+    data.write_text(data.read_text().replace(old, new, 1))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"][0]["sha256"] = hashlib.sha256(data.read_bytes()).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_failed_blocking_check_keeps_last_publication(workspace):
+    assert workspace.run().success
+    before = workspace.published_db.read_bytes()
+    charts_before = _digest(workspace.marts / "charts")
+
+    _corrupt_raw(workspace, ",31677,", ",-31677,")  # a negative count passes the reader
+    result = workspace.run()
+
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [e.check_name for e in failed] == ["staging_npq_participants_suite"]
+    assert "expect_column_values_to_be_between" in failed[0].description
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "publish/npq_observatory" not in materialized
+    assert "marts/npq_takeup_by_year" not in materialized
+    assert workspace.published_db.read_bytes() == before
+    assert _digest(workspace.marts / "charts") == charts_before
+
+
+def test_bad_input_names_file_row_and_column(workspace):
+    assert workspace.run().success
+    before = workspace.published_db.read_bytes()
+    _corrupt_raw(workspace, ",38906,", ",38,906,")  # an unquoted thousands separator
+    result = workspace.run()
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+    message = failure.event_specific_data.error.to_string()
+    assert "npq_participants_national.csv" in message
+    assert "row 3" in message
+    assert workspace.published_db.read_bytes() == before
+
+
+def test_edited_raw_file_is_refused(workspace):
+    data = workspace.raw / "ees" / "npq_participants" / "2024-25" / "npq_participants_national.csv"
+    data.write_text(data.read_text().replace("31677", "31678"))
+    result = workspace.run()
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+    assert "does not match its manifest" in failure.event_specific_data.error.to_string()
+    assert not workspace.published_db.exists()
+
+
+def test_definitions_snapshot():
+    """Renaming or regrouping an asset must be deliberate: update this snapshot with it."""
+    d = defs()
+    graph = d.resolve_asset_graph()
+    specs = {
+        key.to_user_string(): (
+            graph.get(key).group_name,
+            sorted(p.to_user_string() for p in graph.get(key).parent_keys),
+        )
+        for key in graph.get_all_asset_keys()
+    }
+    assert specs == {
+        "raw/npq_participants": ("raw", []),
+        "staging/npq_participants": ("staging", ["raw/npq_participants"]),
+        "marts/npq_takeup_by_year": ("marts", ["staging/npq_participants"]),
+        "charts/npq_cumulative_starts": ("charts", ["marts/npq_takeup_by_year"]),
+        "publish/npq_observatory": (
+            "publish",
+            ["charts/npq_cumulative_starts", "marts/npq_takeup_by_year"],
+        ),
+    }
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).description, f"{key.to_user_string()} has no docstring"
+    checks = {k.name: graph.get_check_spec(k).blocking for k in graph.asset_check_keys}
+    assert checks == {"staging_npq_participants_suite": True}
+    assert d.resolve_job_def("refresh_all").executor_def.name == "in_process"

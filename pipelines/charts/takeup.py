@@ -85,10 +85,10 @@ def cumulative_starts(mart: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFra
     ax.plot(xs, ys, color=DARK_BLUE, marker="o", linewidth=2.5)
     ax.axhline(target, color=ORANGE, linestyle="--", linewidth=1.5)
     ax.text(
-        len(years) - 0.5,
+        -0.4,
         target,
         f"Target: {target:,} courses",
-        ha="right",
+        ha="left",
         va="bottom",
         color=DARK_GREY,
         fontsize=10,
@@ -98,19 +98,20 @@ def cumulative_starts(mart: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFra
             f"{y:,}",
             (x, y),
             textcoords="offset points",
-            xytext=(0, 8),
-            ha="center",
+            xytext=(-8, 6),
+            ha="right",
             color=DARK_BLUE,
             fontsize=10,
             fontweight="bold",
         )
     ax.text(
-        xs[-1] + 0.1,
-        ys[-1] * 0.93,
-        "Cumulative starts\nin the window",
+        0.9,
+        target * 0.62,
+        "Cumulative starts\nin the target window",
         color=DARK_BLUE,
         fontsize=10,
-        va="top",
+        ha="right",
+        va="bottom",
     )
     ax.text(
         0,

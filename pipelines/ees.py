@@ -64,7 +64,9 @@ def read_ees_csv(path: str | Path, required_columns: tuple[str, ...] = ()) -> pl
         header = [name.strip() for name in next(reader)]
         _check_header(path, header, required_columns)
         width = len(header)
+        first_line = reader.line_num + 1  # where the next record starts
         for record in reader:
+            line, first_line = first_line, reader.line_num + 1
             if not record:
                 continue  # a blank line (often the last one) carries no data
             if len(record) != width:
@@ -73,11 +75,11 @@ def read_ees_csv(path: str | Path, required_columns: tuple[str, ...] = ()) -> pl
                     path,
                     f"has {len(record)} fields where the header has {width}"
                     + (" (truncated row?)" if short else " (unquoted comma or extra field?)"),
-                    row=reader.line_num,
+                    row=line,
                     column=header[len(record)] if short else None,
                     rule="row_width",
                 )
-            lines.append(reader.line_num)
+            lines.append(line)
             kept.append(record)
     except csv.Error as err:
         raise InputError(

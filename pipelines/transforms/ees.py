@@ -34,7 +34,8 @@ MISSING = "missing"  # a blank cell
 
 STATUSES = (VALUE, MISSING, *sorted(set(SYMBOL_STATUS.values())))
 
-_NUMBER = r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+# ASCII digits only: Polars' \d also matches other scripts' digits, which do not cast.
+_NUMBER = r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
 
 
 def status_column(indicator: str) -> str:
@@ -97,7 +98,7 @@ def conform_period(frame: pl.DataFrame, file: str, row_column: str = ROW_NUMBER)
     end = period.str.slice(4, 2).cast(pl.Int32, strict=False)
     checked = frame.with_columns(
         _ok_period=period.str.contains(r"^\d{6}$") & ((start + 1) % 100 == end),
-        _ok_identifier=pl.col("time_identifier") == "Academic year",
+        _ok_identifier=pl.col("time_identifier").str.strip_chars() == "Academic year",
     )
     for flag, column, message in (
         (

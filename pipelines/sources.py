@@ -1,62 +1,404 @@
-"""The source registry: every data set the pipeline reads, where it comes from, and its shape.
+"""The source registry: every data set the questions need, where it comes from, and its shape.
 
 A release lives in `data/raw/<source>/<dataset>/<release>/` beside a `manifest.json` that
-records its origin, licence and the sha256 of each file. Raw files are never edited.
+records origin, licence and the sha256 of each file. Raw files are never edited: a new release
+is a new folder. Synthetic companions (`data/raw/synthetic/<name>/<version>/`) fill gaps where
+no published figures exist at the grain the questions need, and only those gaps: a published
+row always wins over a synthetic row with the same key.
+
+Each `Source` also records the column layout of every release it knows, and how an older layout
+maps to the current one (the NPQ files changed shape between releases: separate funded and
+non-funded columns became a `funding` filter).
 """
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
+
 from pipelines.errors import InputError
+
+OGL = "Open Government Licence v3.0"
+EES = "https://explore-education-statistics.service.gov.uk"
+NPQ_PUBLICATION = "Teacher and leader development: ECF and NPQs"
+
+TIME = ("time_period", "time_identifier")
+NATIONAL = ("geographic_level", "country_code", "country_name")
+SUB_NATIONAL = (*NATIONAL, "region_code", "region_name")
+LOCAL = (*SUB_NATIONAL, "la_name", "old_la_code", "new_la_code")
+
+
+@dataclass(frozen=True)
+class ReleaseShape:
+    """The columns of one release as published, and how to bring it to the current layout."""
+
+    columns: tuple[str, ...]
+    to_current: Callable[[pl.DataFrame], pl.DataFrame] | None = None
 
 
 @dataclass(frozen=True)
 class Source:
-    """One published data set and the columns the pipeline relies on."""
+    """One published data set: identity, download route, licence and shape."""
 
     name: str
-    source: str
+    title: str
     publication: str
     data_set_id: str
-    latest_release: str
+    page_url: str
+    download_url: str
+    route: str  # ees-catalogue-csv | ees-api | gias | ofsted-mi | performance-tables
+    geography: tuple[str, ...]
     filters: tuple[str, ...]
     indicators: tuple[str, ...]
-    geography: tuple[str, ...] = field(default=())
+    releases: dict[str, ReleaseShape] = field(default_factory=dict)
+    synthetic: tuple[str, ...] = ()
+    source: str = "ees"
+    publisher: str = "Department for Education"
+    licence: str = OGL
+    time_identifier: str = "Academic year"
+    in_pipeline: bool = False  # built into raw and staging tables by the pipeline today
 
-    def release_dir(self, raw_root: Path, release: str | None = None) -> Path:
-        return (
-            raw_root / self.source / self.name / (release or self.latest_release).replace("/", "-")
-        )
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The grain of one row: time, geography and every filter."""
+        return ("time_period", *self.geography, *self.filters)
 
+    def folder(self, raw_root: Path) -> Path:
+        return raw_root / self.source / self.name
+
+
+def _catalogue(data_set_id: str) -> dict[str, str]:
+    """Landing page and CSV route of a data set in the EES data catalogue."""
+    page = f"{EES}/data-catalogue/data-set/{data_set_id}"
+    return {"page_url": page, "download_url": f"{page}/csv"}
+
+
+def _npq_2022_23_to_current(frame: pl.DataFrame) -> pl.DataFrame:
+    """2022/23 layout (funded and non-funded starts in separate columns) -> `funding` rows.
+
+    Non-funded rows carry only starts: that release published no non-funded participant counts.
+    Overall rows are not derived: a sum would be ours, not DfE's.
+    """
+    shared = [c for c in frame.columns if c in (*TIME, *LOCAL, "breakdown", "group_name")]
+    funded = frame.select(
+        *shared,
+        funding=pl.lit("Funded"),
+        npq_starts=pl.col("npq_funded_starts"),
+        npq_unique_participants=pl.col("npq_unique_funded_participants"),
+        npq_unique_participants_swc_eligible=pl.col("npq_unique_funded_participants_swc_eligible"),
+        percent_workforce_npq_participation=pl.col("percent_workforce_npq_participation"),
+        teaching_workforce_headcount_swc=pl.col("teaching_workforce_headcount_swc21"),
+    )
+    non_funded = frame.select(
+        *shared,
+        funding=pl.lit("Non-funded"),
+        npq_starts=pl.col("npq_non_funded_starts"),
+        npq_unique_participants=pl.lit("x"),
+        npq_unique_participants_swc_eligible=pl.lit("x"),
+        percent_workforce_npq_participation=pl.lit("x"),
+        teaching_workforce_headcount_swc=pl.col("teaching_workforce_headcount_swc21"),
+    )
+    extra = [
+        c
+        for c in frame.columns
+        if c.startswith("_") or c.startswith("source_") or c == "provenance"
+    ]
+    return pl.concat(
+        [funded.hstack(frame.select(extra)), non_funded.hstack(frame.select(extra))],
+        how="vertical",
+    )
+
+
+_NPQ_PARTICIPANTS_INDICATORS = (
+    "npq_starts",
+    "npq_unique_participants",
+    "npq_unique_participants_swc_eligible",
+    "percent_workforce_npq_participation",
+    "teaching_workforce_headcount_swc",
+)
 
 NPQ_PARTICIPANTS = Source(
     name="npq_participants",
-    source="ees",
-    publication="Teacher and leader development: ECF and NPQs",
+    title="NPQ participants",
+    publication=NPQ_PUBLICATION,
     data_set_id="79418e7a-43e1-495d-afaa-f1253a2fb601",
-    latest_release="2024/25",
-    geography=(
-        "country_code",
-        "country_name",
-        "region_code",
-        "region_name",
-        "la_name",
-        "old_la_code",
-        "new_la_code",
-    ),
+    **_catalogue("79418e7a-43e1-495d-afaa-f1253a2fb601"),
+    route="ees-catalogue-csv",
+    geography=LOCAL,
+    filters=("funding", "breakdown", "group_name"),
+    indicators=_NPQ_PARTICIPANTS_INDICATORS,
+    releases={
+        "2024/25": ReleaseShape(
+            (*TIME, *LOCAL, "funding", "breakdown", "group_name", *_NPQ_PARTICIPANTS_INDICATORS)
+        ),
+        "2022/23": ReleaseShape(
+            (
+                *TIME,
+                *LOCAL,
+                "breakdown",
+                "group_name",
+                "npq_funded_starts",
+                "npq_unique_funded_participants",
+                "npq_unique_funded_participants_swc_eligible",
+                "npq_non_funded_starts",
+                "percent_workforce_npq_participation",
+                "teaching_workforce_headcount_swc21",
+            ),
+            to_current=_npq_2022_23_to_current,
+        ),
+    },
+    synthetic=("npq_participants_breakdowns",),
+    in_pipeline=True,
+)
+
+NPQ_COMPLETIONS = Source(
+    name="npq_completions",
+    title="NPQ completions",
+    publication=NPQ_PUBLICATION,
+    data_set_id="21ee618f-a51d-4ac9-a00d-247f2a535d60",
+    **_catalogue("21ee618f-a51d-4ac9-a00d-247f2a535d60"),
+    route="ees-catalogue-csv",
+    geography=SUB_NATIONAL,
     filters=("funding", "breakdown", "group_name"),
     indicators=(
         "npq_starts",
-        "npq_unique_participants",
-        "npq_unique_participants_swc_eligible",
-        "percent_workforce_npq_participation",
-        "teaching_workforce_headcount_swc",
+        "npq_completed",
+        "npq_passed",
+        "percentage_completion_rate",
+        "percentage_pass_rate",
+    ),
+    in_pipeline=True,
+)
+
+NPQ_WORKFORCE = Source(
+    name="npq_workforce",
+    title="NPQ workforce (cumulative participants as a share of teachers)",
+    publication=NPQ_PUBLICATION,
+    data_set_id="ab82133c-7624-4130-a336-c0e0cfa97e34",
+    **_catalogue("ab82133c-7624-4130-a336-c0e0cfa97e34"),
+    route="ees-catalogue-csv",
+    geography=NATIONAL,
+    filters=("funding",),
+    indicators=("npq_participants", "total_teachers", "percentage"),
+    in_pipeline=True,
+)
+
+NPQ_SCHOOL_COVERAGE = Source(
+    name="npq_school_coverage",
+    title="NPQ school coverage",
+    publication=NPQ_PUBLICATION,
+    data_set_id="2f9b4aa1-face-4b44-bb79-8202fd5457bf",
+    **_catalogue("2f9b4aa1-face-4b44-bb79-8202fd5457bf"),
+    route="ees-catalogue-csv",
+    geography=NATIONAL,
+    filters=("breakdown", "group_name", "cum_disc"),
+    indicators=(
+        "total_schools",
+        "npq_schools",
+        "funded_npq_schools",
+        "non_funded_npq_schools",
+        "perc_npq_schools",
+        "perc_funded_npq_schools",
+        "perc_non_funded_npq_schools",
+    ),
+    in_pipeline=True,
+)
+
+WORKFORCE_TEACHER_CHARACTERISTICS = Source(
+    name="workforce_teacher_characteristics",
+    title="Teacher characteristics",
+    publication="School workforce in England",
+    data_set_id="b6542541-dbab-4949-bf0e-988f6d0db132",
+    **_catalogue("b6542541-dbab-4949-bf0e-988f6d0db132"),
+    route="ees-catalogue-csv",
+    geography=LOCAL,
+    # From the November 2024 census `sex` replaces `gender`.
+    filters=(
+        "school_type",
+        "grade",
+        "sex",
+        "age_group",
+        "working_pattern",
+        "qts_status",
+        "on_route",
+        "ethnicity_major",
+        "ethnicity_minor",
+    ),
+    indicators=(
+        "full_time_equivalent",
+        "headcount",
+        "fte_percent_within_ethnicity",
+        "headcount_percent_within_ethnicity",
+    ),
+    synthetic=("workforce_teacher_characteristics",),
+)
+
+WORKFORCE_TEACHER_CHARACTERISTICS_SCHOOL = Source(
+    name="workforce_teacher_characteristics_school",
+    title="Teacher characteristics - school level",
+    publication="School workforce in England",
+    data_set_id="15fca977-837e-4a82-8e24-bd9ee9fb5515",
+    **_catalogue("15fca977-837e-4a82-8e24-bd9ee9fb5515"),
+    route="ees-catalogue-csv",
+    geography=(*LOCAL, "school_laestab", "school_urn", "school_name"),
+    filters=(
+        "school_type",
+        "grade",
+        "sex",
+        "age_group",
+        "working_pattern",
+        "qts_status",
+        "on_route",
+        "ethnicity_major",
+    ),
+    indicators=(
+        "full_time_equivalent",
+        "headcount",
+        "fte_school_percent",
+        "headcount_school_percent",
     ),
 )
 
-SOURCES = {s.name: s for s in (NPQ_PARTICIPANTS,)}
+SPC_PUPILS_ETHNICITY = Source(
+    name="spc_pupils_ethnicity_and_language",
+    title="Pupil characteristics - ethnicity and language",
+    publication="Schools, pupils and their characteristics",
+    data_set_id="04ead355-2db9-48c8-87ab-fcc2477bda73",
+    page_url=f"{EES}/find-statistics/school-pupils-and-their-characteristics",
+    download_url=f"{EES}/data-catalogue/data-set/04ead355-2db9-48c8-87ab-fcc2477bda73/csv",
+    route="ees-catalogue-csv",
+    geography=NATIONAL,
+    filters=("phase_type_grouping", "ethnicity", "language"),
+    indicators=("headcount", "percent_of_pupils"),
+    releases={
+        "2021/22": ReleaseShape(
+            (
+                *TIME,
+                *NATIONAL,
+                "phase_type_grouping",
+                "ethnicity",
+                "language",
+                "headcount",
+                "percent_of_pupils",
+            )
+        ),
+        # The 2020/21 file (9a52da0e) named the phase column `Phase-type_grouping`.
+        "2020/21": ReleaseShape(
+            (
+                *TIME,
+                *NATIONAL,
+                "Phase-type_grouping",
+                "ethnicity",
+                "language",
+                "headcount",
+                "percent_of_pupils",
+            ),
+            to_current=lambda f: f.rename({"Phase-type_grouping": "phase_type_grouping"}),
+        ),
+    },
+    in_pipeline=True,
+)
+
+KS4_NATIONAL = Source(
+    name="ks4_national_characteristics",
+    title="KS4 national characteristics summary",
+    publication="Key stage 4 performance",
+    data_set_id="1b649e16-01e8-435b-a814-56be2faf9054",
+    **_catalogue("1b649e16-01e8-435b-a814-56be2faf9054"),
+    route="ees-api",
+    geography=NATIONAL,
+    filters=("version", "establishment_type_group", "breakdown_topic", "breakdown"),
+    indicators=(
+        "school_count",
+        "pupil_count",
+        "attainment8_average",
+        "engmath_95_percent",
+        "engmath_94_percent",
+        "progress8_average",
+    ),
+)
+
+KS4_SCHOOL_LEVEL = Source(
+    name="ks4_school_performance",
+    title="KS4 school-level performance tables (england_ks4final)",
+    publication="Compare school and college performance",
+    data_set_id="england_ks4final",
+    page_url="https://www.compare-school-performance.service.gov.uk/download-data",
+    download_url="https://www.compare-school-performance.service.gov.uk/download-data",
+    route="performance-tables",
+    source="performance_tables",
+    time_identifier="Academic year",
+    geography=("URN",),
+    filters=(),
+    indicators=(
+        "TOTPUPS",
+        "ATT8SCR",
+        "P8MEA",
+        "PTL2BASICS_95",
+        "PTL2BASICS_94",
+        "PTEBACC_E_PTQ_EE",
+        "EBACCAPS",
+    ),
+)
+
+OFSTED_OUTCOMES = Source(
+    name="ofsted_school_inspections",
+    title="Monthly management information: Ofsted school inspection outcomes",
+    publication="Ofsted",
+    data_set_id="ofsted-mi-school-inspections",
+    page_url="https://www.gov.uk/government/statistical-data-sets/monthly-management-information-ofsteds-school-inspections-outcomes",
+    download_url="https://www.gov.uk/government/statistical-data-sets/monthly-management-information-ofsteds-school-inspections-outcomes",
+    route="ofsted-mi",
+    source="ofsted",
+    publisher="Ofsted",
+    geography=("URN",),
+    filters=("Ofsted phase", "Inspection type"),
+    indicators=(
+        "Overall effectiveness",
+        "Quality of education",
+        "Effectiveness of leadership and management",
+    ),
+)
+
+GIAS = Source(
+    name="gias_establishments",
+    title="Get Information About Schools: all establishments (edubasealldata)",
+    publication="Get Information About Schools",
+    data_set_id="edubasealldata",
+    page_url="https://get-information-schools.service.gov.uk/Downloads",
+    download_url="https://ea-edubase-api-prod.azurewebsites.net/edubase/downloads/public/edubasealldata{date}.csv",
+    route="gias",
+    source="gias",
+    time_identifier="Calendar year",
+    geography=("URN", "LA (code)", "LA (name)", "GOR (name)"),
+    filters=(
+        "TypeOfEstablishment (name)",
+        "EstablishmentTypeGroup (name)",
+        "EstablishmentStatus (name)",
+        "PhaseOfEducation (name)",
+    ),
+    indicators=("NumberOfPupils", "PercentageFSM"),
+)
+
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in (
+        NPQ_PARTICIPANTS,
+        NPQ_COMPLETIONS,
+        NPQ_WORKFORCE,
+        NPQ_SCHOOL_COVERAGE,
+        WORKFORCE_TEACHER_CHARACTERISTICS,
+        WORKFORCE_TEACHER_CHARACTERISTICS_SCHOOL,
+        SPC_PUPILS_ETHNICITY,
+        KS4_NATIONAL,
+        KS4_SCHOOL_LEVEL,
+        OFSTED_OUTCOMES,
+        GIAS,
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +406,7 @@ class RawFile:
     path: Path
     sha256: str
     provenance: str
+    release: str
     manifest: dict
 
 
@@ -71,20 +414,23 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def release_files(source: Source, raw_root: Path, release: str | None = None) -> list[RawFile]:
-    """The files of one release, each checked against the checksum in its manifest."""
-    folder = source.release_dir(raw_root, release)
+def read_manifest(folder: Path) -> dict:
     manifest_path = folder / "manifest.json"
     if not manifest_path.exists():
         raise InputError(
             manifest_path, "is missing: every raw release needs a manifest", rule="manifest"
         )
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        return json.loads(manifest_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise InputError(
             manifest_path, f"is not valid JSON ({err.msg})", row=err.lineno, rule="manifest"
         ) from None
+
+
+def verified_files(folder: Path) -> list[RawFile]:
+    """The files of one release folder, each checked against the sha256 in its manifest."""
+    manifest = read_manifest(folder)
     files = []
     for entry in manifest.get("files", []):
         path = folder / entry["path"]
@@ -98,7 +444,34 @@ def release_files(source: Source, raw_root: Path, release: str | None = None) ->
                 f"{entry['sha256'][:12]}...): raw files are never edited; add a new release",
                 rule="checksum",
             )
-        files.append(RawFile(path, actual, entry["provenance"], manifest))
+        files.append(RawFile(path, actual, entry["provenance"], manifest["release"], manifest))
     if not files:
-        raise InputError(manifest_path, "lists no files", rule="manifest")
+        raise InputError(folder / "manifest.json", "lists no files", rule="manifest")
     return files
+
+
+def latest_release_dir(folder: Path) -> Path:
+    """The newest release folder of a data set (folder names sort by release, then date)."""
+    releases = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not releases:
+        raise InputError(folder, "holds no release folder", rule="manifest")
+    return releases[-1]
+
+
+def input_files(source: Source, raw_root: Path) -> list[RawFile]:
+    """What the pipeline reads for a source: its latest published release, then synthetic
+    companions (which staging uses only where no published row has the same key)."""
+    files = verified_files(latest_release_dir(source.folder(raw_root)))
+    for name in source.synthetic:
+        companion = raw_root / "synthetic" / name
+        if companion.exists():
+            files += verified_files(latest_release_dir(companion))
+    return files
+
+
+def to_current_layout(source: Source, release: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Bring one release's rows to the current column layout, if that release had another."""
+    shape = source.releases.get(release)
+    if shape is None or shape.to_current is None:
+        return frame
+    return shape.to_current(frame)

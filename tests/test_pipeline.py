@@ -146,7 +146,9 @@ def test_failed_blocking_check_keeps_last_publication(workspace):
 
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
-    assert [e.check_name for e in failed] == ["staging_npq_participants_suite"]
+    assert [(e.asset_key.to_user_string(), e.check_name) for e in failed] == [
+        ("staging/npq_participants", "expectation_suite")
+    ]
     assert "expect_column_values_to_be_between" in failed[0].description
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "publish/npq_observatory" not in materialized
@@ -189,9 +191,16 @@ def test_definitions_snapshot():
         )
         for key in graph.get_all_asset_keys()
     }
-    assert specs == {
-        "raw/npq_participants": ("raw", []),
-        "staging/npq_participants": ("staging", ["raw/npq_participants"]),
+    staged = [
+        "npq_completions",
+        "npq_participants",
+        "npq_school_coverage",
+        "npq_workforce",
+        "spc_pupils_ethnicity_and_language",
+    ]
+    expected = {f"raw/{n}": ("raw", []) for n in staged}
+    expected |= {f"staging/{n}": ("staging", [f"raw/{n}"]) for n in staged}
+    expected |= {
         "marts/npq_takeup_by_year": ("marts", ["staging/npq_participants"]),
         "charts/npq_cumulative_starts": ("charts", ["marts/npq_takeup_by_year"]),
         "publish/npq_observatory": (
@@ -199,8 +208,12 @@ def test_definitions_snapshot():
             ["charts/npq_cumulative_starts", "marts/npq_takeup_by_year"],
         ),
     }
+    assert specs == expected
     for key in graph.get_all_asset_keys():
         assert graph.get(key).description, f"{key.to_user_string()} has no docstring"
-    checks = {k.name: graph.get_check_spec(k).blocking for k in graph.asset_check_keys}
-    assert checks == {"staging_npq_participants_suite": True}
+    checks = {
+        f"{k.asset_key.to_user_string()}:{k.name}": graph.get_check_spec(k).blocking
+        for k in graph.asset_check_keys
+    }
+    assert checks == {f"staging/{n}:expectation_suite": True for n in staged}
     assert d.resolve_job_def("refresh_all").executor_def.name == "in_process"

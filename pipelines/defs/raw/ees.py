@@ -1,0 +1,57 @@
+"""Raw assets: one per registered source in the pipeline, loaded verbatim (all text)."""
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from pipelines.defs.resources import ProjectPaths
+from pipelines.ees import ROW_NUMBER, read_ees_csv
+from pipelines.sources import SOURCES, Source, input_files
+from pipelines.warehouse import table_metadata, write_frame
+
+
+def raw_asset(source: Source) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["raw", source.name],
+        group_name="raw",
+        kinds={"duckdb"},
+        description=(
+            f"One row per data row of the {source.title} files, verbatim: every cell as text.\n\n"
+            f"Source: {source.publisher}, {source.publication}, data set {source.data_set_id} "
+            f"({source.page_url}); {source.licence}. Reads the latest release under "
+            f"data/raw/{source.source}/{source.name}/, checked against its manifest's sha256"
+            + (
+                f", plus synthetic companions {', '.join(source.synthetic)}"
+                if source.synthetic
+                else ""
+            )
+            + ". Load metadata (file, row, release, provenance) is kept on every row."
+        ),
+    )
+    def _raw(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
+        frames = []
+        for raw_file in input_files(source, Path(paths.raw_dir)):
+            manifest = raw_file.manifest
+            frame = read_ees_csv(raw_file.path)
+            frames.append(
+                frame.rename({ROW_NUMBER: "source_row"}).with_columns(
+                    source_file=pl.lit(raw_file.path.name),
+                    source_sha256=pl.lit(raw_file.sha256),
+                    source_release=pl.lit(raw_file.release),
+                    source_data_set=pl.lit(
+                        f"{manifest.get('data_set_title', manifest['dataset'])} "
+                        f"({manifest.get('data_set_id', manifest.get('generator', ''))})"
+                    ),
+                    provenance=pl.lit(raw_file.provenance),
+                )
+            )
+        with duckdb.get_connection() as con:
+            write_frame(con, "raw", source.name, pl.concat(frames, how="diagonal"))
+            return dg.MaterializeResult(metadata=table_metadata(con, "raw", source.name))
+
+    return _raw
+
+
+defs = dg.Definitions(assets=[raw_asset(s) for s in SOURCES.values() if s.in_pipeline])

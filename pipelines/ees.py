@@ -42,6 +42,11 @@ def read_ees_csv(path: str | Path, required_columns: tuple[str, ...] = ()) -> pl
     Adds `_row_number`, the file line each row came from (header = 1). Raises InputError on
     anything it cannot read faithfully; never returns a partial frame.
     """
+    return read_text_csv(path, (*EES_REQUIRED_COLUMNS, *required_columns))
+
+
+def read_text_csv(path: str | Path, required_columns: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Read any UTF-8 CSV verbatim, as `read_ees_csv` does, without the EES required columns."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -115,7 +120,7 @@ def _check_header(path: Path, header: list[str], required: tuple[str, ...]) -> N
                 path, "has a duplicated column name", row=1, column=name, rule="header"
             )
         seen.add(name)
-    for name in (*EES_REQUIRED_COLUMNS, *required):
+    for name in required:
         if name not in seen:
             raise InputError(
                 path, "is missing a required column", row=1, column=name, rule="required_columns"

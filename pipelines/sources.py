@@ -475,3 +475,51 @@ def to_current_layout(source: Source, release: str, frame: pl.DataFrame) -> pl.D
     if shape is None or shape.to_current is None:
         return frame
     return shape.to_current(frame)
+
+
+@dataclass(frozen=True)
+class CompiledSource:
+    """A table of published figures compiled from several public sources, one source per row.
+
+    Each row keeps its `source_url`; `confidence` is derived from the row's own tags (official,
+    secondary, derived, unverified) so that an uncertain figure stays marked downstream.
+    """
+
+    name: str
+    description: str
+    default_confidence: str  # for rows whose tags say nothing more specific
+    source: str = "compiled"
+
+    def folder(self, raw_root: Path) -> Path:
+        return raw_root / self.source / self.name
+
+
+COMPILED: dict[str, CompiledSource] = {
+    s.name: s
+    for s in (
+        CompiledSource(
+            "npq_release_text_figures",
+            "NPQ figures quoted in EES release text, incl. superseded values",
+            "official",
+        ),
+        CompiledSource(
+            "npq_target_and_funding_policy",
+            "The 150,000 target, GBP 184m, window and funding changes",
+            "secondary",
+        ),
+        CompiledSource(
+            "npq_media_and_claim_checks",
+            "Published statements about NPQ take-up, with whether each was found",
+            "secondary",
+        ),
+        CompiledSource(
+            "swf_leadership_diversity",
+            "Headline ethnicity and sex shares of school leaders and teachers",
+            "secondary",
+        ),
+        CompiledSource("swf_teacher_totals", "Teacher FTE and headcount totals", "secondary"),
+        CompiledSource(
+            "spc_white_british_share", "White British share of pupils by phase", "secondary"
+        ),
+    )
+}

@@ -197,6 +197,13 @@ def test_definitions_snapshot():
         "npq_school_coverage",
         "npq_workforce",
         "spc_pupils_ethnicity_and_language",
+        # compiled tables of published figures
+        "npq_media_and_claim_checks",
+        "npq_release_text_figures",
+        "npq_target_and_funding_policy",
+        "spc_white_british_share",
+        "swf_leadership_diversity",
+        "swf_teacher_totals",
     ]
     expected = {f"raw/{n}": ("raw", []) for n in staged}
     expected |= {f"staging/{n}": ("staging", [f"raw/{n}"]) for n in staged}

@@ -84,3 +84,35 @@ def test_every_embedded_source_stages(name):
         assert values.null_count() == 0
         symbols = staged.filter(pl.col(f"{indicator}_status") != "value")[indicator]
         assert symbols.null_count() == symbols.len(), "a symbol became a number"
+
+
+def test_compiled_figures_keep_their_confidence():
+    from pipelines.ees import read_text_csv
+    from pipelines.sources import COMPILED
+    from pipelines.transforms.compiled import stage_compiled
+
+    name = "swf_leadership_diversity"
+    files = verified_files(latest_release_dir(COMPILED[name].folder(RAW)))
+    staged = stage_compiled(read_text_csv(files[0].path), COMPILED[name])
+    by_tag = dict(staged.group_by("confidence").agg(pl.col("source_type").unique()).iter_rows())
+    assert all(t.startswith("official") for t in by_tag["official"])
+    assert all(t.startswith("secondary") for t in by_tag["secondary"])
+    heads_2016 = staged.filter(
+        (pl.col("time_period") == "201617")
+        & (pl.col("grade") == "Head teacher")
+        & (pl.col("measure") == "White British share")
+    )
+    assert heads_2016.select("value_number", "confidence").rows() == [(93.1, "official")]
+
+
+def test_claims_not_found_are_unverified():
+    from pipelines.ees import read_text_csv
+    from pipelines.sources import COMPILED
+    from pipelines.transforms.compiled import stage_compiled
+
+    name = "npq_media_and_claim_checks"
+    files = verified_files(latest_release_dir(COMPILED[name].folder(RAW)))
+    staged = stage_compiled(read_text_csv(files[0].path), COMPILED[name])
+    not_found = staged.filter(pl.col("status").str.to_uppercase().str.contains("NOT FOUND"))
+    assert not_found.height > 0
+    assert set(not_found["confidence"]) == {"unverified"}

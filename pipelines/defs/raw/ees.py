@@ -3,11 +3,11 @@
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.resources import ProjectPaths
-from pipelines.ees import ROW_NUMBER, read_ees_csv
+from pipelines.ees import read_ees_csv
+from pipelines.raw import load_files
 from pipelines.sources import SOURCES, Source, input_files
 from pipelines.warehouse import table_metadata, write_frame
 
@@ -31,24 +31,9 @@ def raw_asset(source: Source) -> dg.AssetsDefinition:
         ),
     )
     def _raw(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
-        frames = []
-        for raw_file in input_files(source, Path(paths.raw_dir)):
-            manifest = raw_file.manifest
-            frame = read_ees_csv(raw_file.path)
-            frames.append(
-                frame.rename({ROW_NUMBER: "source_row"}).with_columns(
-                    source_file=pl.lit(raw_file.path.name),
-                    source_sha256=pl.lit(raw_file.sha256),
-                    source_release=pl.lit(raw_file.release),
-                    source_data_set=pl.lit(
-                        f"{manifest.get('data_set_title', manifest['dataset'])} "
-                        f"({manifest.get('data_set_id', manifest.get('generator', ''))})"
-                    ),
-                    provenance=pl.lit(raw_file.provenance),
-                )
-            )
+        frame = load_files(input_files(source, Path(paths.raw_dir)), read_ees_csv)
         with duckdb.get_connection() as con:
-            write_frame(con, "raw", source.name, pl.concat(frames, how="diagonal"))
+            write_frame(con, "raw", source.name, frame)
             return dg.MaterializeResult(metadata=table_metadata(con, "raw", source.name))
 
     return _raw

@@ -234,6 +234,7 @@ WORKFORCE_TEACHER_CHARACTERISTICS = Source(
         "headcount_percent_within_ethnicity",
     ),
     synthetic=("workforce_teacher_characteristics",),
+    in_pipeline=True,
 )
 
 WORKFORCE_TEACHER_CHARACTERISTICS_SCHOOL = Source(
@@ -461,11 +462,17 @@ def latest_release_dir(folder: Path) -> Path:
 def input_files(source: Source, raw_root: Path) -> list[RawFile]:
     """What the pipeline reads for a source: its latest published release, then synthetic
     companions (which staging uses only where no published row has the same key)."""
-    files = verified_files(latest_release_dir(source.folder(raw_root)))
+    published = source.folder(raw_root)
+    if published.exists() or not source.synthetic:
+        files = verified_files(latest_release_dir(published))
+    else:
+        files = []  # nothing published at this grain yet: the synthetic companion stands in
     for name in source.synthetic:
         companion = raw_root / "synthetic" / name
         if companion.exists():
             files += verified_files(latest_release_dir(companion))
+    if not files:
+        raise InputError(published, "holds no release and no synthetic companion", rule="manifest")
     return files
 
 

@@ -196,6 +196,7 @@ def test_definitions_snapshot():
         "npq_participants",
         "npq_school_coverage",
         "npq_workforce",
+        "workforce_teacher_characteristics",
         "spc_pupils_ethnicity_and_language",
         # compiled tables of published figures
         "npq_media_and_claim_checks",

@@ -1,6 +1,7 @@
 """Command line for people without the Dagster UI.
 
     python -m pipelines.cli run      rebuild everything from data/raw/ and publish
+    python -m pipelines.cli fetch    download new releases of registered data sets into data/raw/
 
 Exit status 0 on success; on failure, one clear message per problem and status 1.
 """
@@ -63,6 +64,22 @@ def run(log_level: str) -> int:
     return 0
 
 
+def fetch(names: list[str] | None) -> int:
+    from pipelines.errors import InputError
+    from pipelines.fetch import FetchError, fetch_all, http_session
+
+    try:
+        results = fetch_all(paths.raw_dir(), http_session(), names)
+    except (FetchError, InputError) as err:
+        print(f"Fetch failed: {err}", file=sys.stderr)
+        return 1
+    for name, result in results:
+        print(f"  {result.status:<9} {name}: {result.release_dir}")
+    if any(r.status == "new" for _, r in results):
+        print("New releases stored; run `make run` to rebuild the marts from them.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pipelines.cli", description=__doc__.split("\n")[0]
@@ -70,9 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="rebuild every asset and publish")
     run_parser.add_argument("--log-level", default="WARNING", help="Dagster console log level")
+    fetch_parser = commands.add_parser("fetch", help="download new releases into data/raw/")
+    fetch_parser.add_argument("names", nargs="*", help="data sets to fetch (default: all)")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.log_level)
+    if args.command == "fetch":
+        return fetch(args.names or None)
     return 2
 
 

@@ -423,3 +423,31 @@ def fetch_release(
         return FetchResult("new", folder, fetched[0][0].sha256)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def fetchable() -> list[Source]:
+    """Registered sources the pipeline stages that come by an EES CSV route."""
+    return [s for s in SOURCES.values() if s.in_pipeline and s.route in CSV_ROUTES]
+
+
+def current_release(source: Source) -> str:
+    """The release label a new download is filed under: the newest layout the registry knows."""
+    return max(source.releases) if source.releases else "latest"
+
+
+def fetch_all(
+    raw_root: str | Path, session: requests.Session, names: list[str] | None = None
+) -> list[tuple[str, FetchResult]]:
+    """Fetch the latest release of each fetchable source (or the named ones), in order.
+
+    Stops at the first failure (FetchError or InputError), which the caller reports; releases
+    already stored by then are complete and kept.
+    """
+    chosen = [s for s in fetchable() if names is None or s.name in names]
+    return [
+        (
+            s.name,
+            fetch_release(s.name, s.download_url, raw_root, current_release(s), session=session),
+        )
+        for s in chosen
+    ]

@@ -1,11 +1,18 @@
 """Loading raw files verbatim, with their load metadata on every row."""
 
+import json
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 
-from pipelines.ees import ROW_NUMBER
-from pipelines.sources import RawFile
+from pipelines.ees import ROW_NUMBER, read_ees_csv
+from pipelines.errors import InputError
+from pipelines.gate import accept, meta_path_for
+from pipelines.sources import RawFile, sha256_of
+
+REJECTED_LOG = "rejected_files.jsonl"
 
 
 def load_files(files: list[RawFile], reader: Callable[[str], pl.DataFrame]) -> pl.DataFrame:
@@ -28,3 +35,38 @@ def load_files(files: list[RawFile], reader: Callable[[str], pl.DataFrame]) -> p
             )
         )
     return pl.concat(frames, how="diagonal")
+
+
+def gated_ees_reader(rejected_log: Path) -> Callable[[Path], pl.DataFrame]:
+    """A reader that passes each EES file through the ingest gate (pipelines/gate.py).
+
+    A refused file is left untouched where it is, recorded in `rejected_log` (JSON lines: time,
+    file, sha256, rule, row, column, message), and the error is raised, so the run stops before
+    anything is published.
+    """
+
+    def read(path: Path) -> pl.DataFrame:
+        try:
+            frame = read_ees_csv(path)
+            accept(path, meta_path_for(path), frame=frame)
+        except InputError as err:
+            record_rejection(rejected_log, path, err)
+            raise
+        return frame
+
+    return read
+
+
+def record_rejection(log: Path, path: Path, err: InputError) -> None:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    entry = {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "file": str(path),
+        "sha256": sha256_of(path) if path.exists() else None,
+        "rule": err.rule,
+        "row": err.row,
+        "column": err.column,
+        "message": str(err),
+    }
+    with log.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(entry) + "\n")

@@ -225,3 +225,40 @@ def test_definitions_snapshot():
     }
     assert checks == {f"staging/{n}:expectation_suite": True for n in staged}
     assert d.resolve_job_def("refresh_all").executor_def.name == "in_process"
+
+
+def test_jobs_and_schedules_resolve():
+    d = defs()
+    assert d.resolve_job_def("fetch_releases").name == "fetch_releases"
+    schedule = d.resolve_schedule_def("weekly_release_check")
+    assert schedule.cron_schedule == "0 6 * * 1"
+    assert schedule.job_name == "fetch_releases"
+    # The refresh job covers every asset; the fetch job never rebuilds marts itself.
+    refresh = d.resolve_job_def("refresh_all")
+    assert "publish__npq_observatory" in {node.name for node in refresh.nodes_in_topological_order}
+    fetch_ops = {
+        node.name for node in d.resolve_job_def("fetch_releases").nodes_in_topological_order
+    }
+    assert fetch_ops == {"fetch_new_releases"}
+
+
+def test_file_failing_the_gate_is_refused_logged_and_kept(workspace):
+    assert workspace.run().success
+    before = workspace.published_db.read_bytes()
+    folder = workspace.raw / "ees" / "npq_participants" / "2024-25"
+    data = folder / "npq_participants_national.csv"
+    lines = data.read_text().splitlines(keepends=True)
+    data.write_text("".join([*lines, lines[1]]))  # a duplicated row
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"][0]["sha256"] = hashlib.sha256(data.read_bytes()).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    refused = data.read_bytes()
+
+    result = workspace.run()
+
+    assert not result.success
+    log = [json.loads(line) for line in (workspace.work / "rejected_files.jsonl").open()]
+    assert [(e["rule"], e["file"]) for e in log] == [("duplicate_rows", str(data))]
+    assert log[0]["row"] == len(lines) + 1  # the duplicate is the last line
+    assert data.read_bytes() == refused  # kept untouched
+    assert workspace.published_db.read_bytes() == before

@@ -6,8 +6,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.resources import ProjectPaths
-from pipelines.ees import read_ees_csv
-from pipelines.raw import load_files
+from pipelines.raw import REJECTED_LOG, gated_ees_reader, load_files
 from pipelines.sources import SOURCES, Source, input_files
 from pipelines.warehouse import table_metadata, write_frame
 
@@ -27,11 +26,14 @@ def raw_asset(source: Source) -> dg.AssetsDefinition:
                 if source.synthetic
                 else ""
             )
-            + ". Load metadata (file, row, release, provenance) is kept on every row."
+            + ". Each file passes the EES ingest gate (pipelines/gate.py) first; a refused file "
+            "is logged in data/work/rejected_files.jsonl and stops the run. Load metadata "
+            "(file, row, release, provenance) is kept on every row."
         ),
     )
     def _raw(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
-        frame = load_files(input_files(source, Path(paths.raw_dir)), read_ees_csv)
+        reader = gated_ees_reader(Path(paths.work_dir) / REJECTED_LOG)
+        frame = load_files(input_files(source, Path(paths.raw_dir)), reader)
         with duckdb.get_connection() as con:
             write_frame(con, "raw", source.name, frame)
             return dg.MaterializeResult(metadata=table_metadata(con, "raw", source.name))

@@ -2,6 +2,7 @@
 
     python -m pipelines.cli run      rebuild everything from data/raw/ and publish
     python -m pipelines.cli fetch    download new releases of registered data sets into data/raw/
+    python -m pipelines.cli gate F   screen EES files (or DfE's screener corpus folder) with the gate
 
 Exit status 0 on success; on failure, one clear message per problem and status 1.
 """
@@ -89,7 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--log-level", default="WARNING", help="Dagster console log level")
     fetch_parser = commands.add_parser("fetch", help="download new releases into data/raw/")
     fetch_parser.add_argument("names", nargs="*", help="data sets to fetch (default: all)")
+    gate_parser = commands.add_parser("gate", help="screen EES files with the ingest gate")
+    gate_parser.add_argument("targets", nargs="+", help="a screener corpus folder, or files")
     args = parser.parse_args(argv)
+    if args.command == "gate":
+        from pipelines import gate
+
+        return gate.main(args.targets)
     if args.command == "run":
         return run(args.log_level)
     if args.command == "fetch":

@@ -15,7 +15,8 @@ import polars as pl
 
 from pipelines.errors import InputError
 
-# Columns every EES data file must have (EES file standard, "required columns").
+# Columns the reader insists on; the ingest gate (pipelines/gate.py) checks the rest of the
+# standard's required columns (country_code, country_name) with the geography rules.
 EES_REQUIRED_COLUMNS = ("time_period", "time_identifier", "geographic_level")
 
 ROW_NUMBER = "_row_number"
@@ -72,8 +73,8 @@ def read_text_csv(path: str | Path, required_columns: tuple[str, ...] = ()) -> p
         first_line = reader.line_num + 1  # where the next record starts
         for record in reader:
             line, first_line = first_line, reader.line_num + 1
-            if not record:
-                continue  # a blank line (often the last one) carries no data
+            if not any(cell.strip() for cell in record):
+                continue  # a blank line, or a row of empty cells (Excel exports): no data
             if len(record) != width:
                 short = len(record) < width
                 raise InputError(

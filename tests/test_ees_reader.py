@@ -821,3 +821,11 @@ def test_real_ecf_file_indicators():
     assert z_total > 0, "the ECF file is expected to hold some 'z' cells"
     conformed = conform_period(out, str(path))
     assert set(conformed["academic_year"].unique().to_list()) <= {"2021/22", "2022/23"}
+
+
+def test_rows_of_only_spaces_or_empty_cells_are_skipped(tmp_path):
+    # Excel exports often end with ",,," rows; a line of spaces carries no data either.
+    path = write(tmp_path, HEADER + ROW + b"1\n" + b"   \n" + b",,,\n" + ROW + b"2\n")
+    frame = read_ees_csv(path)
+    assert frame["count_ects"].to_list() == ["1", "2"]
+    assert frame[ROW_NUMBER].to_list() == [2, 5]

@@ -2,7 +2,7 @@
 
     python -m pipelines.cli run      rebuild everything from data/raw/ and publish
     python -m pipelines.cli fetch    download new releases of registered data sets into data/raw/
-    python -m pipelines.cli gate F   screen EES files (or DfE's screener corpus folder) with the gate
+    python -m pipelines.cli gate F   screen EES files (or DfE's screener corpus) with the gate
 
 Exit status 0 on success; on failure, one clear message per problem and status 1.
 """

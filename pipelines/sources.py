@@ -515,6 +515,11 @@ COMPILED: dict[str, CompiledSource] = {
             "secondary",
         ),
         CompiledSource(
+            "npq_claims",
+            "Published statements about NPQ take-up to check against the data",
+            "secondary",
+        ),
+        CompiledSource(
             "npq_media_and_claim_checks",
             "Published statements about NPQ take-up, with whether each was found",
             "secondary",

@@ -73,3 +73,13 @@ def _markdown(frame: pl.DataFrame) -> str:
         "| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.rows()
     ]
     return "\n".join([header, rule, *rows])
+
+
+def sql_description(layer: str, table: str) -> str:
+    """The leading `--` comment of a SQL file, as text: its first line states the grain."""
+    lines = []
+    for line in read_sql(layer, table).splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line.removeprefix("--").strip())
+    return " ".join(lines)

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.definitions import defs
+from pipelines.defs.marts.takeup import TAKEUP_MARTS
 
 # Published EES figures (NPQ participants 2024-25, data set 79418e7a, national Overall rows).
 PUBLISHED_STARTS = {"2021/22": 31_677, "2022/23": 38_906, "2023/24": 43_840, "2024/25": 29_818}
@@ -96,8 +97,11 @@ def test_publication_has_exports_and_chart_pack(published):
 
 
 def test_publication_lists_its_tables(published):
-    rows = _query(published.published_db, "SELECT table_name, row_count FROM _publication")
-    assert rows == [("npq_takeup_by_year", 5)]
+    rows = dict(_query(published.published_db, "SELECT table_name, row_count FROM _publication"))
+    assert set(rows) == set(TAKEUP_MARTS)
+    for table, count in rows.items():
+        assert _query(published.published_db, f"SELECT count(*) FROM {table}") == [(count,)]
+    assert rows["npq_takeup_by_year"] == 5
 
 
 def _digest(folder):
@@ -199,6 +203,7 @@ def test_definitions_snapshot():
         "workforce_teacher_characteristics",
         "spc_pupils_ethnicity_and_language",
         # compiled tables of published figures
+        "npq_claims",
         "npq_media_and_claim_checks",
         "npq_release_text_figures",
         "npq_target_and_funding_policy",
@@ -208,12 +213,28 @@ def test_definitions_snapshot():
     ]
     expected = {f"raw/{n}": ("raw", []) for n in staged}
     expected |= {f"staging/{n}": ("staging", [f"raw/{n}"]) for n in staged}
+    marts = {
+        "dim_npq_course": [],
+        "npq_policy_breaks": [],
+        "npq_takeup_by_year": ["staging/npq_participants"],
+        "npq_takeup_by_course": ["marts/dim_npq_course", "staging/npq_participants"],
+        "npq_takeup_by_region": ["staging/npq_participants"],
+        "npq_takeup_by_la": ["staging/npq_participants"],
+        "npq_takeup_by_characteristic": ["staging/npq_participants"],
+        "npq_school_coverage": ["staging/npq_school_coverage"],
+        "npq_completions_by_cohort": ["staging/npq_completions"],
+        "npq_claims_check": [
+            "staging/npq_claims",
+            "staging/npq_participants",
+            "staging/npq_release_text_figures",
+        ],
+    }
+    expected |= {f"marts/{name}": ("marts", reads) for name, reads in marts.items()}
     expected |= {
-        "marts/npq_takeup_by_year": ("marts", ["staging/npq_participants"]),
         "charts/npq_cumulative_starts": ("charts", ["marts/npq_takeup_by_year"]),
         "publish/npq_observatory": (
             "publish",
-            ["charts/npq_cumulative_starts", "marts/npq_takeup_by_year"],
+            ["charts/npq_cumulative_starts", *sorted(f"marts/{name}" for name in marts)],
         ),
     }
     assert specs == expected

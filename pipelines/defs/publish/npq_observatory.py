@@ -3,11 +3,12 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipelines.defs.marts.takeup import TAKEUP_MARTS
 from pipelines.defs.resources import ProjectPaths
 from pipelines.publish import publish
 
-# What is published: every mart and every chart. Add a new one here when you add it.
-MARTS = ["npq_takeup_by_year"]
+# What is published: every mart and every chart.
+MARTS = list(TAKEUP_MARTS)
 CHARTS = ["npq_cumulative_starts"]
 
 

@@ -38,6 +38,27 @@ cumulative AS (
         ORDER BY year_start
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     )
+),
+
+paced AS (
+    SELECT
+        *,
+        -- Pace achieved: average courses started per window year so far.
+        cumulative_npq_starts_in_window / (year_start - $window_first + 1) AS pace_achieved_per_year,
+        -- Pace required: what each remaining window year would have needed to reach the target.
+        CASE
+            WHEN $window_last - year_start > 0
+            THEN ($target_places - cumulative_npq_starts_in_window) / ($window_last - year_start)
+        END AS pace_required_per_remaining_year
+    FROM cumulative
+),
+
+reach AS (
+    SELECT
+        *,
+        CAST($window_first + ceil($target_places / pace_achieved_per_year) - 1 AS INTEGER)
+            AS reach_year_start
+    FROM paced
 )
 
 SELECT
@@ -56,8 +77,14 @@ SELECT
     CAST($target_places AS BIGINT) AS target_places,
     100.0 * cumulative_npq_starts_in_window / $target_places AS percent_of_target,
     CAST($target_places - cumulative_npq_starts_in_window AS BIGINT) AS gap_to_target,
+    pace_achieved_per_year,
+    pace_required_per_remaining_year,
+    CASE
+        WHEN pace_achieved_per_year > 0 THEN
+            printf('%d/%02d', reach_year_start, (reach_year_start + 1) % 100)
+    END AS year_target_reached_at_observed_pace,
     provenance,
     source_data_set,
     source_release
-FROM cumulative
+FROM reach
 ORDER BY funding, year_start

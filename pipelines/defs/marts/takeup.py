@@ -1,0 +1,49 @@
+"""Take-up marts (question 1): one asset per SQL file in pipelines/sql/marts/.
+
+Each mart's description is the leading comment of its SQL file, whose first line states the
+grain. Parameters (the target and its window) come from pipelines/policy.py.
+"""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines.policy import takeup_params
+from pipelines.warehouse import build_from_sql, read_sql, sql_description, table_metadata
+
+# mart -> the tables it reads (layer/name)
+TAKEUP_MARTS: dict[str, list[str]] = {
+    "dim_npq_course": [],
+    "npq_policy_breaks": [],
+    "npq_takeup_by_year": ["staging/npq_participants"],
+    "npq_takeup_by_course": ["staging/npq_participants", "marts/dim_npq_course"],
+    "npq_takeup_by_region": ["staging/npq_participants"],
+    "npq_takeup_by_la": ["staging/npq_participants"],
+    "npq_takeup_by_characteristic": ["staging/npq_participants"],
+    "npq_school_coverage": ["staging/npq_school_coverage"],
+    "npq_completions_by_cohort": ["staging/npq_completions"],
+    "npq_claims_check": [
+        "staging/npq_claims",
+        "staging/npq_participants",
+        "staging/npq_release_text_figures",
+    ],
+}
+
+
+def sql_mart(name: str, reads: list[str]) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["marts", name],
+        deps=[dg.AssetKey(dep.split("/")) for dep in reads],
+        group_name="marts",
+        kinds={"duckdb", "sql"},
+        description=sql_description("marts", name) + f"\n\nSQL: pipelines/sql/marts/{name}.sql",
+    )
+    def _mart(duckdb: DuckDBResource) -> dg.MaterializeResult:
+        params = {k: v for k, v in takeup_params().items() if f"${k}" in read_sql("marts", name)}
+        with duckdb.get_connection() as con:
+            build_from_sql(con, "marts", name, params)
+            return dg.MaterializeResult(metadata=table_metadata(con, "marts", name))
+
+    return _mart
+
+
+defs = dg.Definitions(assets=[sql_mart(name, reads) for name, reads in TAKEUP_MARTS.items()])

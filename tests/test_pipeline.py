@@ -244,7 +244,9 @@ def test_definitions_snapshot():
         f"{k.asset_key.to_user_string()}:{k.name}": graph.get_check_spec(k).blocking
         for k in graph.asset_check_keys
     }
-    assert checks == {f"staging/{n}:expectation_suite": True for n in staged}
+    assert checks == {f"staging/{n}:expectation_suite": True for n in staged} | {
+        f"marts/{n}:expectation_suite": True for n in marts
+    }
     assert d.resolve_job_def("refresh_all").executor_def.name == "in_process"
 
 

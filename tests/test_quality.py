@@ -54,3 +54,25 @@ def test_every_suite_is_named_after_its_file(path):
     suite = load_suite(path.stem)
     assert suite["name"] == path.stem
     assert suite["expectations"], f"{path.name} has no expectations"
+
+
+def test_mart_suite_catches_a_decreasing_cumulative_series(published):
+    import duckdb
+
+    with duckdb.connect(str(published.published_db), read_only=True) as con:
+        frame = con.sql("SELECT * FROM npq_takeup_by_year").df()
+    assert validate(frame, "marts.npq_takeup_by_year").success
+    row = frame.index[(frame.funding == "Overall") & (frame.academic_year == "2023/24")][0]
+    frame.loc[row, "cumulative_npq_starts_in_window"] = 1_000
+    result = validate(frame, "marts.npq_takeup_by_year")
+    assert [f.expectation for f in result.failures] == ["expect_column_values_to_be_increasing"]
+
+
+def test_mart_suite_catches_a_duplicated_grain(published):
+    import duckdb
+
+    with duckdb.connect(str(published.published_db), read_only=True) as con:
+        frame = con.sql("SELECT * FROM npq_takeup_by_region").df()
+    doubled = pd.concat([frame, frame.head(1)], ignore_index=True)
+    result = validate(doubled, "marts.npq_takeup_by_region")
+    assert "expect_compound_columns_to_be_unique" in {f.expectation for f in result.failures}

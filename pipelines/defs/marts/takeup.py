@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.policy import takeup_params
+from pipelines.quality.checks import check_table
 from pipelines.warehouse import build_from_sql, read_sql, sql_description, table_metadata
 
 # mart -> the tables it reads (layer/name)
@@ -46,4 +47,21 @@ def sql_mart(name: str, reads: list[str]) -> dg.AssetsDefinition:
     return _mart
 
 
-defs = dg.Definitions(assets=[sql_mart(name, reads) for name, reads in TAKEUP_MARTS.items()])
+def mart_suite(name: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(["marts", name]),
+        name="expectation_suite",
+        blocking=True,
+        description=f"Expectation suite expectations/marts.{name}.json: grain, counts, "
+        "shares, provenance. A failure stops publication.",
+    )
+    def _suite(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        return check_table(duckdb, "marts", name)
+
+    return _suite
+
+
+defs = dg.Definitions(
+    assets=[sql_mart(name, reads) for name, reads in TAKEUP_MARTS.items()],
+    asset_checks=[mart_suite(name) for name in TAKEUP_MARTS],
+)

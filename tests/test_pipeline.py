@@ -231,7 +231,10 @@ def test_definitions_snapshot():
     }
     expected |= {f"marts/{name}": ("marts", reads) for name, reads in marts.items()}
     expected |= {
-        "charts/npq_cumulative_starts": ("charts", ["marts/npq_takeup_by_year"]),
+        "charts/npq_cumulative_starts": (
+            "charts",
+            ["marts/npq_policy_breaks", "marts/npq_takeup_by_year"],
+        ),
         "publish/npq_observatory": (
             "publish",
             ["charts/npq_cumulative_starts", *sorted(f"marts/{name}" for name in marts)],

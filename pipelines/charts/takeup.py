@@ -20,8 +20,14 @@ SOURCE_LINE = (
 )
 
 
-def cumulative_starts(mart: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame]:
-    """Cumulative NPQ courses started (all funding) against the 150,000 target, by year."""
+def cumulative_starts(
+    mart: pl.DataFrame, breaks: pl.DataFrame | None = None
+) -> tuple[Figure, ChartSpec, pl.DataFrame]:
+    """Cumulative NPQ courses started (all funding) against the 150,000 target, by year.
+
+    `breaks` (marts.npq_policy_breaks) marks policy breaks after the window, such as the
+    autumn 2024 narrowing of full funding, beside the end of the target window.
+    """
     data = (
         mart.filter(pl.col("funding") == "Overall")
         .sort("year_start")
@@ -125,11 +131,21 @@ def cumulative_starts(mart: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFra
     outside = [i for i, flag in enumerate(data["in_target_window"]) if not flag]
     if outside:
         # Mark the break: the target window ends, and the series is not joined across it.
+        first_outside = years[min(outside)]
+        label = "Target window ends\n(spring 2024)"
+        if (
+            breaks is not None
+            and not breaks.filter(
+                (pl.col("break_id") == "funding_narrowed")
+                & (pl.col("academic_year") == first_outside)
+            ).is_empty()
+        ):
+            label += "\n\nFull funding narrowed\n(autumn 2024)"
         ax.axvline(min(outside) - 0.5, color=DARK_GREY, linestyle=":", linewidth=1.2)
         ax.text(
             min(outside) - 0.45,
-            target * 0.55,
-            "Target window ends\n(spring 2024)",
+            target * 0.62,
+            label,
             color=DARK_GREY,
             fontsize=9,
             va="top",

@@ -98,7 +98,7 @@ def test_publication_has_exports_and_chart_pack(published):
 
 def test_publication_lists_its_tables(published):
     rows = dict(_query(published.published_db, "SELECT table_name, row_count FROM _publication"))
-    assert set(rows) == set(TAKEUP_MARTS)
+    assert set(rows) == {*TAKEUP_MARTS, "release_changes"}
     for table, count in rows.items():
         assert _query(published.published_db, f"SELECT count(*) FROM {table}") == [(count,)]
     assert rows["npq_takeup_by_year"] == 5
@@ -229,15 +229,28 @@ def test_definitions_snapshot():
             "staging/npq_release_text_figures",
         ],
     }
+    marts["release_changes"] = ["staging/npq_release_text_figures"]
     expected |= {f"marts/{name}": ("marts", reads) for name, reads in marts.items()}
     expected |= {
         "charts/npq_cumulative_starts": (
             "charts",
             ["marts/npq_policy_breaks", "marts/npq_takeup_by_year"],
         ),
+        "charts/npq_starts_by_course": (
+            "charts",
+            ["marts/npq_policy_breaks", "marts/npq_takeup_by_course"],
+        ),
+        "charts/npq_participation_by_region": (
+            "charts",
+            ["marts/npq_policy_breaks", "marts/npq_takeup_by_region"],
+        ),
+        "charts/npq_completion_by_cohort": ("charts", ["marts/npq_completions_by_cohort"]),
+    }
+    charts = sorted(k for k in expected if k.startswith("charts/"))
+    expected |= {
         "publish/npq_observatory": (
             "publish",
-            ["charts/npq_cumulative_starts", *sorted(f"marts/{name}" for name in marts)],
+            sorted([*charts, *(f"marts/{name}" for name in marts)]),
         ),
     }
     assert specs == expected

@@ -179,3 +179,20 @@ def test_claims_never_use_synthetic_figures(db):
         db,
         "SELECT published_value FROM npq_claims_check WHERE claim_id = 'sw_2024_02_npqh_2021_22'",
     ) == [(None,)]
+
+
+def test_release_changes_show_the_2022_23_correction(db):
+    got = dict(
+        rows(
+            db,
+            "SELECT figure, old_value || ' -> ' || new_value FROM release_changes "
+            "WHERE data_set = 'npq_release_text_figures' AND change = 'revised' "
+            "AND old_release LIKE '%original%' AND figure LIKE '%measure=npq_funded_starts'",
+        )
+    )
+    course = "time_period=202223; funding=Funded; breakdown=Course; group_name=NPQ for {}; "
+    assert got[course.format("Senior Leadership") + "measure=npq_funded_starts"] == "8956 -> 8969"
+    assert got[course.format("Headship") + "measure=npq_funded_starts"] == "4363 -> 4387"
+    assert got[course.format("Early Years Leadership") + "measure=npq_funded_starts"] == (
+        "2213 -> 3102"
+    )

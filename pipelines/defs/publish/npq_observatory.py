@@ -8,8 +8,13 @@ from pipelines.defs.resources import ProjectPaths
 from pipelines.publish import publish
 
 # What is published: every mart and every chart.
-MARTS = list(TAKEUP_MARTS)
-CHARTS = ["npq_cumulative_starts"]
+MARTS = [*TAKEUP_MARTS, "release_changes"]
+CHARTS = [
+    "npq_cumulative_starts",
+    "npq_starts_by_course",
+    "npq_participation_by_region",
+    "npq_completion_by_cohort",
+]
 
 
 @dg.asset(

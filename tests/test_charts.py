@@ -1,0 +1,330 @@
+"""Chart functions on small literal frames shaped like the marts (no pipeline run needed)."""
+
+import json
+
+import matplotlib.pyplot as plt
+import polars as pl
+import pytest
+
+from pipelines.charts.style import save_chart
+from pipelines.charts.takeup_breakdowns import (
+    _share_words,
+    completion_by_cohort,
+    participation_by_region,
+    starts_by_course,
+)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def bars(fig) -> list[float]:
+    """Length of every bar drawn (height for vertical bars, width for horizontal ones)."""
+    lengths = []
+    for ax in fig.axes:
+        for container in ax.containers:
+            for patch in container:
+                horizontal = container.orientation == "horizontal"
+                lengths.append(patch.get_width() if horizontal else patch.get_height())
+    return lengths
+
+
+# --- starts by course ---------------------------------------------------------------------------
+
+
+def course_mart(provenance: tuple[str, ...] | None = None) -> pl.DataFrame:
+    rows = [
+        # year, course, type, starts
+        ("2021/22", 2021, "NPQSL", "NPQ for Senior Leadership", "leadership", 600),
+        ("2021/22", 2021, "NPQLT", "NPQ for Leading Teaching", "specialist", 400),
+        ("2022/23", 2022, "NPQSL", "NPQ for Senior Leadership", "leadership", 500),
+        ("2022/23", 2022, "NPQSENCO", "NPQ for SENCOs", "leadership", 300),
+        ("2022/23", 2022, "NPQLT", "NPQ for Leading Teaching", "specialist", 200),
+        # a non-Overall row must be ignored
+        ("2021/22", 2021, "NPQSL", "NPQ for Senior Leadership", "leadership", 999),
+    ]
+    provenance = provenance or ("synthetic",) * len(rows)
+    return pl.DataFrame(
+        {
+            "academic_year": [r[0] for r in rows],
+            "year_start": [r[1] for r in rows],
+            "funding": ["Overall"] * (len(rows) - 1) + ["Funded"],
+            "course_code": [r[2] for r in rows],
+            "course_name": [r[3] for r in rows],
+            "course_type": [r[4] for r in rows],
+            "npq_starts": [r[5] for r in rows],
+            "npq_starts_status": ["value"] * len(rows),
+            "percent_of_year_starts": [60.0, 40.0, 50.0, 30.0, 20.0, 100.0],
+            "provenance": list(provenance),
+        }
+    )
+
+
+def test_course_title_is_computed_from_the_data():
+    _, spec, _ = starts_by_course(course_mart())
+    # Leadership: 600 of 1,000 in 2021/22, 800 of 1,000 in 2022/23.
+    assert spec.title == (
+        "Leadership NPQs rose from 60% of courses started in 2021/22 to 80% in 2022/23"
+    )
+    assert spec.name == "npq_starts_by_course"
+    for number in ("60.0%", "80.0%", "600 starts", "500 starts"):
+        assert number in spec.alt_text
+    assert "79418e7a" in spec.source and "Open Government Licence v3.0" in spec.source
+
+
+def test_course_not_offered_is_absent_not_zero():
+    fig, spec, data = starts_by_course(course_mart())
+    senco_2021 = data.filter(
+        (pl.col("course_code") == "NPQSENCO") & (pl.col("academic_year") == "2021/22")
+    )
+    assert senco_2021["npq_starts"].to_list() == [None]
+    assert senco_2021["npq_starts_status"].to_list() == ["not_offered"]
+    assert 0 not in data["npq_starts"].to_list()
+    # Five course-years with a figure, five bars, none of length 0.
+    assert sorted(bars(fig)) == [200, 300, 400, 500, 600]
+    assert "NPQSENCO in 2021/22 (not offered)" in spec.alt_text
+    # The Funded row (999) is not charted.
+    assert 999 not in data["npq_starts"].to_list()
+
+
+def test_course_synthetic_iff_any_row_is_synthetic():
+    published = ("published",) * 6
+    _, spec, _ = starts_by_course(course_mart(published))
+    assert spec.synthetic is False
+    assert "SYNTHETIC" not in spec.alt_text
+
+    one_synthetic = ("published", "published", "synthetic", "published", "published", "published")
+    _, spec, _ = starts_by_course(course_mart(one_synthetic))
+    assert spec.synthetic is True
+    assert spec.alt_text.startswith("SYNTHETIC")
+    assert spec.footer().startswith("SYNTHETIC DATA")
+
+
+def test_course_notes_policy_breaks_inside_the_years_shown():
+    breaks = pl.DataFrame(
+        {
+            "break_id": ["target_window_start", "funding_narrowed"],
+            "academic_year": ["2021/22", "2022/23"],
+            "year_start": [2021, 2022],
+            "description": ["Window opens", "Funding narrowed; places capped"],
+        }
+    )
+    _, spec, _ = starts_by_course(course_mart(), breaks)
+    assert any("2022/23: Funding narrowed." in note for note in spec.notes)
+    assert not any("Window opens" in note for note in spec.notes)
+
+
+# --- participation by region --------------------------------------------------------------------
+
+
+def region_mart(provenance: str = "synthetic") -> pl.DataFrame:
+    rows = [
+        # year, region, rate, status, national
+        ("2022/23", 2022, "E1", "North", 6.0, "value", 5.0),
+        ("2022/23", 2022, "E2", "South", 4.0, "value", 5.0),
+        ("2022/23", 2022, "E3", "East", 5.0, "value", 5.0),
+        ("2023/24", 2023, "E1", "North", 7.0, "value", 6.2),
+        ("2023/24", 2023, "E2", "South", 5.1, "value", 6.2),
+        ("2023/24", 2023, "E3", "East", None, "confidential", 6.2),
+        ("2024/25", 2024, "E1", "North", 4.9, "value", 4.4),
+        ("2024/25", 2024, "E2", "South", 3.8, "value", 4.4),
+        ("2024/25", 2024, "E3", "East", 4.6, "value", 4.4),
+        ("2024/25", 2024, "E4", "West", None, "confidential", 4.4),
+    ]
+    rate = pl.col("percent_workforce_npq_participation")
+    national = pl.col("national_percent_workforce_npq_participation")
+    return pl.DataFrame(
+        {
+            "academic_year": [r[0] for r in rows],
+            "year_start": [r[1] for r in rows],
+            "funding": ["Overall"] * len(rows),
+            "region_code": [r[2] for r in rows],
+            "region_name": [r[3] for r in rows],
+            "percent_workforce_npq_participation": [r[4] for r in rows],
+            "percent_workforce_npq_participation_status": [r[5] for r in rows],
+            "national_percent_workforce_npq_participation": [r[6] for r in rows],
+            "rank_in_year": [1] * len(rows),
+            "provenance": [provenance] * len(rows),
+        },
+        schema_overrides={"percent_workforce_npq_participation": pl.Float64},
+    ).with_columns(
+        (rate - national).alias("gap_to_national_pp"), (rate < national).alias("lags_national")
+    )
+
+
+def test_region_title_and_alt_text_from_the_data():
+    fig, spec, data = participation_by_region(region_mart())
+    assert spec.title == (
+        "One of four regions was below England's 4.4% NPQ participation rate in 2024/25"
+    )
+    for number in ("North 4.9%", "South 3.8%", "-0.6 points", "4.4%", "2022/23 5.0%"):
+        assert number in spec.alt_text
+    # Latest year only, highest first; a suppressed region goes last and is not a 0 bar.
+    assert data["region_name"].to_list() == ["North", "East", "South", "West"]
+    assert data["percent_workforce_npq_participation"].to_list()[-1] is None
+    assert sorted(bars(fig)) == [3.8, 4.6, 4.9]
+    assert spec.synthetic is True and spec.alt_text.startswith("SYNTHETIC")
+
+
+def test_region_lagging_regions_are_flagged_in_the_data_and_the_labels():
+    fig, _, data = participation_by_region(region_mart())
+    assert data.filter(pl.col("lags_national"))["region_name"].to_list() == ["South"]
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert "3.8%: 0.6 pts below England" in labels
+    assert "c (suppressed)" in labels
+    hatched = [p for c in fig.axes[0].containers for p in c if p.get_hatch()]
+    assert [p.get_width() for p in hatched] == [3.8]
+
+
+def test_region_published_rows_are_not_stamped():
+    _, spec, _ = participation_by_region(region_mart("published"))
+    assert spec.synthetic is False
+    assert "SYNTHETIC" not in spec.footer()
+
+
+def test_region_trend_not_joined_across_a_policy_break():
+    breaks = pl.DataFrame(
+        {
+            "break_id": ["funding_narrowed"],
+            "academic_year": ["2024/25"],
+            "year_start": [2024],
+            "description": ["Funding narrowed; places capped"],
+        }
+    )
+    fig, spec, _ = participation_by_region(region_mart(), breaks)
+    trend = fig.axes[1]
+    lines = [line for line in trend.get_lines() if line.get_marker() == "o"]
+    # 2022/23-2023/24 joined; 2024/25 on its own.
+    assert sorted(len(line.get_xdata()) for line in lines) == [1, 2]
+    assert "policy break" in spec.alt_text
+    assert any("2024/25: Funding narrowed." in note for note in spec.notes)
+
+
+# --- completion by cohort -----------------------------------------------------------------------
+
+
+def completions_mart() -> pl.DataFrame:
+    """The published Overall figures (NPQ completions 2024-25), plus a Funded row to ignore."""
+    return pl.DataFrame(
+        {
+            "start_cohort": ["2021/22", "2022/23", "2023/24", "2024/25", "2021/22"],
+            "year_start": [2021, 2022, 2023, 2024, 2021],
+            "funding": ["Overall"] * 4 + ["Funded"],
+            "breakdown": ["Overall"] * 5,
+            "group_name": ["Overall"] * 5,
+            "npq_starts": [31677, 38906, 43840, 29818, 29892],
+            "npq_completed": [26783, 31791, 17389, 4, 25185],
+            "npq_passed": [26432, 30751, 16321, 4, 24857],
+            "percentage_completion_rate": [84.6, 81.7, 39.7, None, 84.3],
+            "percentage_completion_rate_status": ["value"] * 3 + ["rounds_to_zero", "value"],
+            "percentage_pass_rate": [98.7, 96.7, 93.9, 100.0, 98.7],
+            "percentage_pass_rate_status": ["value"] * 5,
+            "cohort_complete": [True, True, False, False, True],
+            "provenance": ["published"] * 5,
+        }
+    )
+
+
+def test_completion_title_and_alt_text_from_the_data():
+    _, spec, _ = completion_by_cohort(completions_mart())
+    assert spec.title == (
+        "More than four in five NPQs started in 2021/22 and 2022/23 were completed"
+    )
+    for number in ("84.6%", "81.7%", "39.7% to date", "98.7%", "low (rounds to 0%)", "31,677"):
+        assert number in spec.alt_text
+    assert "21ee618f" in spec.source and "Open Government Licence v3.0" in spec.source
+    assert spec.synthetic is False
+
+
+def test_completion_lag_flagged_and_low_never_plotted_as_zero():
+    fig, _, data = completion_by_cohort(completions_mart())
+    assert data["start_cohort"].to_list() == ["2021/22", "2022/23", "2023/24", "2024/25"]
+    assert data["cohort_complete"].to_list() == [True, True, False, False]
+    assert data["completion_label"].to_list() == [
+        "84.6%",
+        "81.7%",
+        "39.7% to date",
+        "low (rounds to 0%)",
+    ]
+    low = data.row(3, named=True)
+    assert low["percentage_completion_rate_status"] == "rounds_to_zero"
+    assert low["completion_rate_plotted"] is None
+    # 4 completion bars would include a 0; only 3 are drawn, plus 4 pass-rate bars.
+    drawn = bars(fig)
+    assert len(drawn) == 7 and 0 not in drawn
+    hatched = [p for c in fig.axes[0].containers for p in c if p.get_hatch()]
+    assert sorted(p.get_height() for p in hatched) == [39.7, 93.9, 100.0]
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "low\n(rounds\nto 0%)" in texts
+
+
+def test_completion_synthetic_rows_are_stamped():
+    mart = completions_mart().with_columns(
+        pl.when(pl.col("start_cohort") == "2024/25")
+        .then(pl.lit("synthetic"))
+        .otherwise(pl.col("provenance"))
+        .alias("provenance")
+    )
+    _, spec, _ = completion_by_cohort(mart)
+    assert spec.synthetic is True
+
+
+@pytest.mark.parametrize(
+    ("percent", "words"),
+    [
+        (84.6, "More than four in five"),
+        (80.0, "Four in five"),
+        (50.0, "Half of"),
+        (55.0, "More than half of"),
+        (42.4, "42% of"),
+    ],
+)
+def test_share_words(percent, words):
+    assert _share_words(percent) == words
+
+
+# --- saving -------------------------------------------------------------------------------------
+
+
+def test_save_chart_writes_all_five_files(tmp_path):
+    fig, spec, data = completion_by_cohort(completions_mart())
+    written = save_chart(fig, spec, data, tmp_path / "charts")
+    names = sorted(p.name for p in written)
+    assert names == sorted(
+        f"npq_completion_by_cohort.{suffix}" for suffix in ("png", "svg", "csv", "alt.txt", "json")
+    )
+    for path in written:
+        assert path.stat().st_size > 0, path.name
+    folder = tmp_path / "charts"
+    assert (folder / "npq_completion_by_cohort.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert spec.title in (folder / "npq_completion_by_cohort.svg").read_text()
+    assert (folder / "npq_completion_by_cohort.alt.txt").read_text().strip() == spec.alt_text
+    saved = json.loads((folder / "npq_completion_by_cohort.json").read_text())
+    assert saved["title"] == spec.title and saved["synthetic"] is False
+    csv = pl.read_csv(folder / "npq_completion_by_cohort.csv")
+    assert csv["completion_rate_plotted"].to_list() == [84.6, 81.7, 39.7, None]
+
+
+# --- assets -------------------------------------------------------------------------------------
+
+
+def test_chart_assets_read_their_marts_and_are_published():
+    from pipelines.defs.charts import takeup_breakdowns as assets
+    from pipelines.defs.publish.npq_observatory import CHARTS
+
+    expected = {
+        "npq_starts_by_course": {"marts/npq_takeup_by_course", "marts/npq_policy_breaks"},
+        "npq_participation_by_region": {"marts/npq_takeup_by_region", "marts/npq_policy_breaks"},
+        "npq_completion_by_cohort": {"marts/npq_completions_by_cohort"},
+    }
+    for name, deps in expected.items():
+        asset = getattr(assets, name)
+        spec = next(iter(asset.specs))
+        assert spec.key.path == ["charts", name]
+        assert spec.group_name == "charts"
+        assert {d.asset_key.to_user_string() for d in spec.deps} == deps
+        assert spec.description
+        assert name in CHARTS

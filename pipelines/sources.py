@@ -60,6 +60,11 @@ class Source:
     licence: str = OGL
     time_identifier: str = "Academic year"
     in_pipeline: bool = False  # built into raw and staging tables by the pipeline today
+    # "ees": EES open-data CSV, through the ingest gate and pipelines/transforms/staging.py.
+    # "school_level": one row per school (GIAS, performance tables), staged by
+    # pipelines/transforms/schools.py with `columns` mapping published names to ours.
+    layout: str = "ees"
+    columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -336,13 +341,41 @@ KS4_SCHOOL_LEVEL = Source(
     filters=(),
     indicators=(
         "TOTPUPS",
+        "TPUP",
+        "TFSM6CLA1A",
+        "PTFSM6CLA1A",
         "ATT8SCR",
+        "ATT8SCR_FSM6CLA1A",
+        "ATT8SCR_NFSM6CLA1A",
         "P8MEA",
         "PTL2BASICS_95",
         "PTL2BASICS_94",
         "PTEBACC_E_PTQ_EE",
         "EBACCAPS",
     ),
+    synthetic=("ks4_school_performance",),
+    layout="school_level",
+    columns={
+        "time_period": "time_period",
+        "RECTYPE": "record_type",
+        "LEA": "la_code",
+        "ESTAB": "establishment_number",
+        "URN": "urn",
+        "SCHNAME": "school_name",
+        "TOTPUPS": "pupils_on_roll",
+        "TPUP": "ks4_pupils",
+        "TFSM6CLA1A": "ks4_disadvantaged_pupils",
+        "PTFSM6CLA1A": "ks4_disadvantaged_pct",
+        "ATT8SCR": "attainment8",
+        "ATT8SCR_FSM6CLA1A": "attainment8_disadvantaged",
+        "ATT8SCR_NFSM6CLA1A": "attainment8_not_disadvantaged",
+        "P8MEA": "progress8",
+        "PTL2BASICS_95": "engmath_95_pct",
+        "PTL2BASICS_94": "engmath_94_pct",
+        "PTEBACC_E_PTQ_EE": "ebacc_entered_pct",
+        "EBACCAPS": "ebacc_aps",
+    },
+    in_pipeline=True,
 )
 
 OFSTED_OUTCOMES = Source(
@@ -382,6 +415,36 @@ GIAS = Source(
         "PhaseOfEducation (name)",
     ),
     indicators=("NumberOfPupils", "PercentageFSM"),
+    synthetic=("gias_establishments",),
+    layout="school_level",
+    columns={
+        "URN": "urn",
+        "LA (code)": "la_code",
+        "LA (name)": "la_name",
+        "EstablishmentNumber": "establishment_number",
+        "EstablishmentName": "establishment_name",
+        "TypeOfEstablishment (name)": "establishment_type",
+        "EstablishmentTypeGroup (name)": "establishment_type_group",
+        "EstablishmentStatus (name)": "establishment_status",
+        "OpenDate": "open_date",
+        "PhaseOfEducation (name)": "phase",
+        "StatutoryLowAge": "statutory_low_age",
+        "StatutoryHighAge": "statutory_high_age",
+        "Gender (name)": "gender",
+        "ReligiousCharacter (name)": "religious_character",
+        "AdmissionsPolicy (name)": "admissions_policy",
+        "NumberOfPupils": "pupils_on_roll",
+        "PercentageFSM": "fsm_pct",
+        "TrustSchoolFlag (name)": "trust_flag",
+        "Trusts (code)": "trust_code",
+        "Trusts (name)": "trust_name",
+        "OfstedLastInsp": "ofsted_last_inspection",
+        "GOR (name)": "region_name",
+        "UrbanRural (name)": "urban_rural",
+        "GSSLACode (name)": "la_gss_code",
+        "OfstedRating (name)": "ofsted_rating",
+    },
+    in_pipeline=True,
 )
 
 SOURCES: dict[str, Source] = {

@@ -202,6 +202,9 @@ def test_definitions_snapshot():
         "npq_workforce",
         "workforce_teacher_characteristics",
         "spc_pupils_ethnicity_and_language",
+        # school-level lists and performance tables
+        "gias_establishments",
+        "ks4_school_performance",
         # compiled tables of published figures
         "npq_claims",
         "npq_media_and_claim_checks",

@@ -43,10 +43,15 @@ def status_column(indicator: str) -> str:
 
 
 def split_indicators(
-    frame: pl.DataFrame, indicators: list[str], file: str, row_column: str = ROW_NUMBER
+    frame: pl.DataFrame,
+    indicators: list[str],
+    file: str,
+    row_column: str = ROW_NUMBER,
+    symbols: dict[str, str] = SYMBOL_STATUS,
 ) -> pl.DataFrame:
     """Replace each indicator's text with a Float64 value and a `<indicator>_status` column.
 
+    `symbols` maps each allowed symbol (lower case) to its status: EES symbols by default.
     Raises InputError naming file, row and column for the first cell that is neither a number
     nor a known symbol (for example text in a count column).
     """
@@ -65,7 +70,7 @@ def split_indicators(
             .then(pl.lit(MISSING))
             .when(is_number)
             .then(pl.lit(VALUE))
-            .otherwise(symbol.replace_strict(SYMBOL_STATUS, default=None, return_dtype=pl.String))
+            .otherwise(symbol.replace_strict(symbols, default=None, return_dtype=pl.String))
         )
         exprs.append(pl.when(is_number).then(cell).otherwise(None).cast(pl.Float64).alias(name))
         exprs.append(status.alias(status_column(name)))
@@ -79,7 +84,7 @@ def split_indicators(
             raise InputError(
                 file,
                 f"holds {text!r}, which is neither a number nor an EES symbol "
-                f"({', '.join(sorted(SYMBOL_STATUS))})",
+                f"({', '.join(sorted(symbols))})",
                 row=first[row_column],
                 column=name,
                 rule="indicator_symbols",

@@ -60,8 +60,9 @@ def prefer_published(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     synthetic = frame.filter(pl.col("provenance") == "synthetic").join(
         published.select(keys), on=keys, how="anti", nulls_equal=True
     )
+    order = ["year_start"] if "year_start" in frame.columns else []
     return pl.concat([published, synthetic], how="vertical").sort(
-        "year_start", *keys, "provenance", nulls_last=True
+        *order, *keys, "provenance", nulls_last=True
     )
 
 

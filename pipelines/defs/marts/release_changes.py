@@ -37,7 +37,7 @@ def release_changes_mart(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mate
     symbols included. Read it before trusting a chart drawn from a new release.
     """
     parts = [pl.DataFrame(schema=CHANGES_SCHEMA)]
-    for source in (s for s in SOURCES.values() if s.in_pipeline):
+    for source in (s for s in SOURCES.values() if s.in_pipeline and s.layout == "ees"):
         releases = _published_releases(source.folder(Path(paths.raw_dir)))
         frames = []
         for folder in releases[-2:]:

@@ -1,4 +1,8 @@
-"""Raw assets: one per registered source in the pipeline, loaded verbatim (all text)."""
+"""Raw assets: one per registered source in the pipeline, loaded verbatim (all text).
+
+EES files pass the ingest gate first; school-level files (GIAS, performance tables) are not
+EES open data and are read as plain CSV, their checks made in staging.
+"""
 
 from pathlib import Path
 
@@ -6,6 +10,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.resources import ProjectPaths
+from pipelines.ees import read_text_csv
 from pipelines.raw import REJECTED_LOG, gated_ees_reader, load_files
 from pipelines.sources import SOURCES, Source, input_files
 from pipelines.warehouse import table_metadata, write_frame
@@ -26,13 +31,21 @@ def raw_asset(source: Source) -> dg.AssetsDefinition:
                 if source.synthetic
                 else ""
             )
-            + ". Each file passes the EES ingest gate (pipelines/gate.py) first; a refused file "
-            "is logged in data/work/rejected_files.jsonl and stops the run. Load metadata "
-            "(file, row, release, provenance) is kept on every row."
+            + (
+                ". Each file passes the EES ingest gate (pipelines/gate.py) first; a refused "
+                "file is logged in data/work/rejected_files.jsonl and stops the run."
+                if source.layout == "ees"
+                else ". Not EES open data: read as a plain CSV; staging checks its columns."
+            )
+            + " Load metadata (file, row, release, provenance) is kept on every row."
         ),
     )
     def _raw(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
-        reader = gated_ees_reader(Path(paths.work_dir) / REJECTED_LOG)
+        reader = (
+            gated_ees_reader(Path(paths.work_dir) / REJECTED_LOG)
+            if source.layout == "ees"
+            else read_text_csv
+        )
         frame = load_files(input_files(source, Path(paths.raw_dir)), reader)
         with duckdb.get_connection() as con:
             write_frame(con, "raw", source.name, frame)

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.paths import PUBLISHED_DB_NAME
+from pipelines.safe_csv import safe_select
 from pipelines.warehouse import qualified
 
 
@@ -80,7 +81,8 @@ def _write_exports(con: duckdb.DuckDBPyConnection, marts: list[str], folder: Pat
     for table in marts:
         name = qualified("marts", table)
         con.execute(f"COPY {name} TO '{_sql_path(folder / f'{table}.parquet')}' (FORMAT parquet)")
-        con.execute(f"COPY {name} TO '{_sql_path(folder / f'{table}.csv')}' (FORMAT csv, HEADER)")
+        csv = _sql_path(folder / f"{table}.csv")
+        con.execute(f"COPY ({safe_select(con, name)}) TO '{csv}' (FORMAT csv, HEADER)")
 
 
 def _copy_charts(chart_names: list[str], draft: Path, folder: Path) -> None:

@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt
 import polars as pl
 from matplotlib.figure import Figure
 
+from pipelines.safe_csv import write_safe_csv
+
 PALETTE = ("#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1")
 DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE, DARK_GREY, LIGHT_PURPLE = PALETTE
 TEXT = "#0B0C0C"
@@ -102,7 +104,7 @@ def save_chart(fig: Figure, spec: ChartSpec, data: pl.DataFrame, folder: Path) -
         written.append(path)
     plt.close(fig)
     csv_path = base.with_suffix(".csv")
-    data.write_csv(csv_path)
+    write_safe_csv(data, csv_path)
     alt_path = folder / f"{spec.name}.alt.txt"
     alt_path.write_text(spec.alt_text + "\n", encoding="utf-8")
     meta_path = base.with_suffix(".json")

@@ -1,0 +1,160 @@
+"""Disclosure control: no published cell below the threshold, no withheld cell recoverable."""
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from pipelines.disclosure import Rule, audit, protect
+
+TOTAL = "Total"
+
+
+def _long(inner: np.ndarray) -> pl.DataFrame:
+    """A table with its row, column and grand totals, one row per cell."""
+    n_rows, n_cols = inner.shape
+    full = np.zeros((n_rows + 1, n_cols + 1), dtype=int)
+    full[:n_rows, :n_cols] = inner
+    full[:n_rows, n_cols] = inner.sum(axis=1)
+    full[n_rows, :n_cols] = inner.sum(axis=0)
+    full[n_rows, n_cols] = inner.sum()
+    rows = [f"r{i}" for i in range(n_rows)] + [TOTAL]
+    cols = [f"k{j}" for j in range(n_cols)] + [TOTAL]
+    return pl.DataFrame(
+        {
+            "row": [r for r in rows for _ in cols],
+            "col": [c for _ in rows for c in cols],
+            "n": full.ravel().astype(float),
+        }
+    )
+
+
+def _ranges_from_scratch(full: np.ndarray, hidden: np.ndarray) -> list[tuple[float, float]]:
+    """An attacker's view, written independently of the module: every published cell and
+    every additive relation of the table, unknowns non-negative. Returns (min, max) of each
+    withheld cell, in row-major order."""
+    n_rows, n_cols = full.shape[0] - 1, full.shape[1] - 1
+    index = {cell: k for k, cell in enumerate(zip(*np.nonzero(hidden), strict=True))}
+    if not index:
+        return []
+    equations, constants = [], []
+
+    def relation(cells, total):
+        a = np.zeros(len(index))
+        b = 0.0
+        for cell, sign in [*((c, 1.0) for c in cells), (total, -1.0)]:
+            if cell in index:
+                a[index[cell]] += sign
+            else:
+                b -= sign * full[cell]
+        equations.append(a)
+        constants.append(b)
+
+    for i in range(n_rows + 1):
+        relation([(i, j) for j in range(n_cols)], (i, n_cols))
+    for j in range(n_cols + 1):
+        relation([(i, j) for i in range(n_rows)], (n_rows, j))
+    out = []
+    for k in range(len(index)):
+        c = np.zeros(len(index))
+        c[k] = 1
+        lo = linprog(c, A_eq=equations, b_eq=constants, bounds=(0, None), method="highs")
+        hi = linprog(-c, A_eq=equations, b_eq=constants, bounds=(0, None), method="highs")
+        assert lo.status == 0
+        out.append((lo.fun, np.inf if hi.status == 3 else -hi.fun))
+    return out
+
+
+tables = st.integers(1, 5).flatmap(
+    lambda r: st.integers(1, 5).flatmap(
+        lambda c: st.lists(
+            st.one_of(st.integers(0, 12), st.integers(0, 200)), min_size=r * c, max_size=r * c
+        ).map(lambda v: np.array(v).reshape(r, c))
+    )
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inner=tables, threshold=st.integers(1, 12))
+def test_no_small_cell_published_and_none_recoverable(inner, threshold):
+    rule = Rule(threshold=threshold)
+    table = _long(inner)
+    out = protect(table, row="row", column="col", count="n", rule=rule)
+
+    published = out.filter(pl.col("n_status") == "value")
+    assert (published["n"] >= threshold).all()
+    # what is published is what was counted
+    original = table.join(published, on=["row", "col"], suffix="_pub")
+    assert (original["n"] == original["n_pub"]).all()
+    # an attacker holding every published cell and total cannot pin down a withheld one
+    full = table["n"].to_numpy().reshape(inner.shape[0] + 1, inner.shape[1] + 1)
+    hidden = (out["n_status"] == "c").to_numpy().reshape(full.shape)
+    for low, high in _ranges_from_scratch(full, hidden):
+        assert high - low >= rule.min_range
+
+
+def test_a_lone_small_cell_is_protected_by_a_partner():
+    inner = np.array([[3, 40, 50], [60, 70, 80]])
+    out = protect(_long(inner), row="row", column="col", count="n", rule=Rule(threshold=5))
+    kinds = dict(
+        out.filter(pl.col("suppression").is_not_null())
+        .select(pl.concat_str("row", "col", separator=":"), "suppression")
+        .iter_rows()
+    )
+    assert kinds["r0:k0"] == "primary"
+    assert list(kinds.values()).count("secondary") >= 3  # its row, its column, the corner
+
+
+def test_audit_finds_a_cell_given_away_by_its_total():
+    table = _long(np.array([[3, 40], [60, 70]]))
+    withheld = (table["n"] == 3).to_numpy()
+    ((_cell, low, high),) = audit(
+        table["row"].to_list(), table["col"].to_list(), table["n"].to_numpy(), withheld
+    )
+    assert (low, high) == (3.0, 3.0)  # recoverable by subtraction
+
+
+def test_rates_go_with_their_counts_and_their_denominators():
+    table = _long(np.array([[2, 40], [60, 70]])).with_columns(share=pl.lit(0.5))
+    out = protect(
+        table,
+        row="row",
+        column="col",
+        count="n",
+        rates={"share": "row"},
+        rule=Rule(threshold=5),
+    )
+    withheld_rows = out.filter(pl.col("n_status") == "c")
+    assert withheld_rows["share"].null_count() == withheld_rows.height
+    assert set(out.filter(pl.col("share").is_null())["share_status"]) == {"c"}
+    hidden_totals = set(out.filter((pl.col("col") == TOTAL) & (pl.col("n_status") == "c"))["row"])
+    on_hidden_total = out.filter(pl.col("row").is_in(hidden_totals) & (pl.col("col") != TOTAL))
+    assert on_hidden_total["share"].null_count() == on_hidden_total.height
+
+
+def test_symbols_already_present_are_kept_and_by_groups_are_separate():
+    a = _long(np.array([[20, 40], [60, 70]])).with_columns(year=pl.lit("2023/24"))
+    b = _long(np.array([[1, 40], [60, 70]])).with_columns(year=pl.lit("2024/25"))
+    table = pl.concat([a, b]).with_columns(
+        n_status=pl.when(
+            (pl.col("year") == "2023/24") & (pl.col("row") == "r0") & (pl.col("col") == "k0")
+        )
+        .then(pl.lit("low"))
+        .otherwise(pl.lit("value"))
+    )
+    out = protect(table, row="row", column="col", count="n", by=["year"], rule=Rule(threshold=5))
+    first = out.filter(pl.col("year") == "2023/24")
+    assert first.filter((pl.col("row") == "r0") & (pl.col("col") == "k0"))["n_status"][0] == "low"
+    assert out.filter(pl.col("year") == "2024/25")["suppression"].drop_nulls().len() >= 4
+
+
+def test_inconsistent_totals_are_refused():
+    table = _long(np.array([[3, 40], [60, 70]])).with_columns(
+        n=pl.when((pl.col("row") == "r0") & (pl.col("col") == TOTAL))
+        .then(999.0)
+        .otherwise(pl.col("n"))
+    )
+    with pytest.raises(ValueError, match="do not add up"):
+        protect(table, row="row", column="col", count="n", rule=Rule(threshold=5))

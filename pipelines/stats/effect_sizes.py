@@ -1,0 +1,325 @@
+"""Effect sizes (Hedges' g) with 95% confidence intervals for randomised trials, EEF style.
+
+The numerator is always the covariate-adjusted intention-to-treat coefficient of the treatment.
+The denominator is stated on every row (`model`, `variance`, `sd_used`):
+
+* ``conditional``: residual SD (and ICC) from the covariate model;
+* ``unconditional``: SD (and ICC) from the empty model, the EEF headline for cluster trials;
+* ``within``: within-cluster SD only; ``total``: between plus within cluster variance.
+
+Sources: shared/methods/README.md (EEF analysis guidance; formulas as implemented in the
+eefAnalytics R package `srtFREQ` / `crtFREQ`, whose published results these functions
+reproduce; no eefAnalytics code was used) and Hedges, L. V. (2007) "Effect sizes in
+cluster-randomized designs", Journal of Educational and Behavioral Statistics 32(4), 341-370,
+the formulas for unequal cluster sizes.
+
+The formula functions (`hedges_g_individual`, `hedges2007_within`, `hedges2007_total`) take
+NumPy arrays and broadcast, so simulations can apply them to thousands of trials at once.
+"""
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import statsmodels.api as sm
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+from pipelines.stats._design import Z_95, Frame, complete_cases, design_matrix
+
+RESULT_SCHEMA = {
+    "model": pl.String,
+    "variance": pl.String,
+    "g": pl.Float64,
+    "ci_lower": pl.Float64,
+    "ci_upper": pl.Float64,
+    "icc": pl.Float64,
+    "n_treatment": pl.Int64,
+    "n_control": pl.Int64,
+    "se": pl.Float64,
+    "beta": pl.Float64,
+    "sd_used": pl.Float64,
+    "between_variance": pl.Float64,
+    "within_variance": pl.Float64,
+    "n_clusters_treatment": pl.Int64,
+    "n_clusters_control": pl.Int64,
+    "formula": pl.String,
+}
+"""Columns of both effect-size functions, in order. `icc`, the variance components and the
+cluster counts are null for individual randomisation."""
+
+
+# --- formulas -------------------------------------------------------------------------------
+
+
+def hedges_g_individual(beta, sigma, n_t, n_c) -> tuple[np.ndarray, np.ndarray]:
+    """Hedges' g and its standard error for a participant-randomised trial.
+
+    Formula (shared/methods/README.md, as eefAnalytics `srtFREQ`; Hedges & Olkin 1985):
+
+        d   = beta / sigma
+        var = (n_t + n_c) / (n_t n_c) + d^2 / (2 (n_t + n_c))
+        J   = 1 - 3 / (4 (n_t + n_c - 2) - 1)
+        g   = J d,   SE = J sqrt(var)
+
+    Returns (g, se); inputs broadcast as NumPy arrays.
+    """
+    beta, sigma = np.asarray(beta, dtype=float), np.asarray(sigma, dtype=float)
+    n = np.asarray(n_t, dtype=float) + np.asarray(n_c, dtype=float)
+    d = beta / sigma
+    var = n / (np.asarray(n_t, dtype=float) * np.asarray(n_c, dtype=float)) + d**2 / (2 * n)
+    j = 1 - 3 / (4 * (n - 2) - 1)
+    return j * d, j * np.sqrt(var)
+
+
+@dataclass(frozen=True)
+class ClusterSizes:
+    """Summaries of the cluster sizes in each arm that Hedges (2007) needs.
+
+    N_t, N_c: participants per arm; m_t, m_c: clusters per arm; s2_*, s3_*: sums of squared and
+    cubed cluster sizes per arm.
+    """
+
+    N_t: float
+    N_c: float
+    m_t: float
+    m_c: float
+    s2_t: float
+    s2_c: float
+    s3_t: float
+    s3_c: float
+
+    @classmethod
+    def from_sizes(cls, sizes_t: Sequence[int], sizes_c: Sequence[int]) -> "ClusterSizes":
+        t = np.asarray(sizes_t, dtype=float)
+        c = np.asarray(sizes_c, dtype=float)
+        if len(t) < 2 or len(c) < 2:
+            raise ValueError("each arm needs at least two clusters for Hedges (2007)")
+        return cls(
+            t.sum(), c.sum(), len(t), len(c), (t**2).sum(), (c**2).sum(), (t**3).sum(), (c**3).sum()
+        )
+
+    @property
+    def N(self) -> float:
+        return self.N_t + self.N_c
+
+    @property
+    def M(self) -> float:
+        return self.m_t + self.m_c
+
+    @property
+    def n_tilde(self) -> float:
+        """n~ = N_c sum(n_it^2) / (N_t N) + N_t sum(n_ic^2) / (N_c N)."""
+        return self.N_c * self.s2_t / (self.N_t * self.N) + self.N_t * self.s2_c / (
+            self.N_c * self.N
+        )
+
+    @property
+    def n_u_t(self) -> float:
+        """n_Ut = (N_t^2 - sum n_it^2) / (N_t (m_t - 1))."""
+        return (self.N_t**2 - self.s2_t) / (self.N_t * (self.m_t - 1))
+
+    @property
+    def n_u_c(self) -> float:
+        return (self.N_c**2 - self.s2_c) / (self.N_c * (self.m_c - 1))
+
+    @property
+    def A(self) -> float:
+        """A = sum over arms of (N_a^2 sum n_i^2 + (sum n_i^2)^2 - 2 N_a sum n_i^3) / N_a^2.
+
+        N_a is the arm's number of participants (Hedges 2007, A_T and A_C). The methods README
+        writes "N" inside the per-arm sum; only the arm total reduces to Hedges' equal-size
+        result A = n (N - 2n), which the tests check.
+        """
+
+        def arm(n_a: float, s2: float, s3: float) -> float:
+            return (n_a**2 * s2 + s2**2 - 2 * n_a * s3) / n_a**2
+
+        return arm(self.N_t, self.s2_t, self.s3_t) + arm(self.N_c, self.s2_c, self.s3_c)
+
+    @property
+    def B(self) -> float:
+        """B = n_Ut (m_t - 1) + n_Uc (m_c - 1)."""
+        return self.n_u_t * (self.m_t - 1) + self.n_u_c * (self.m_c - 1)
+
+
+def hedges2007_within(beta, sigma_w, rho, sizes: ClusterSizes) -> tuple[np.ndarray, np.ndarray]:
+    """Within-cluster effect size d_W and its SE, Hedges (2007), unequal cluster sizes.
+
+        d_W = beta / sigma_w
+        SE  = sqrt( (N_t+N_c)/(N_t N_c) (1 + (n~ - 1) rho)/(1 - rho) + d_W^2 / (2 (N - M)) )
+
+    (shared/methods/README.md, as eefAnalytics `crtFREQ`). No small-sample J factor.
+    """
+    d = np.asarray(beta, dtype=float) / np.asarray(sigma_w, dtype=float)
+    rho = np.asarray(rho, dtype=float)
+    s = sizes
+    var = s.N / (s.N_t * s.N_c) * (1 + (s.n_tilde - 1) * rho) / (1 - rho) + d**2 / (2 * (s.N - s.M))
+    return d, np.sqrt(var)
+
+
+def hedges2007_total(beta, sigma_total, rho, sizes: ClusterSizes) -> tuple[np.ndarray, np.ndarray]:
+    """Total-variance effect size d_T and its SE, Hedges (2007), unequal cluster sizes.
+
+        d_T = beta/sigma_T sqrt(1 - rho ((N - n_Ut m_t - n_Uc m_c) + n_Ut + n_Uc - 2) / (N - 2))
+        SE  = sqrt( (N_t+N_c)/(N_t N_c) (1 + (n~ - 1) rho)
+                    + ((N-2)(1-rho)^2 + A rho^2 + 2 B rho (1-rho)) d_T^2
+                      / (2 (N-2) ((N-2) - rho (N-2-B))) )
+
+    with sigma_T^2 = between + within variance, n~, n_U, A and B as in `ClusterSizes`
+    (shared/methods/README.md, as eefAnalytics `crtFREQ`). No small-sample J factor.
+    """
+    rho = np.asarray(rho, dtype=float)
+    s = sizes
+    correction = (s.N - s.n_u_t * s.m_t - s.n_u_c * s.m_c) + s.n_u_t + s.n_u_c - 2
+    d = (
+        np.asarray(beta, dtype=float)
+        / np.asarray(sigma_total, dtype=float)
+        * np.sqrt(1 - rho * correction / (s.N - 2))
+    )
+    n2 = s.N - 2
+    var = s.N / (s.N_t * s.N_c) * (1 + (s.n_tilde - 1) * rho) + (
+        (n2 * (1 - rho) ** 2 + s.A * rho**2 + 2 * s.B * rho * (1 - rho))
+        * d**2
+        / (2 * n2 * (n2 - rho * (n2 - s.B)))
+    )
+    return d, np.sqrt(var)
+
+
+# --- data frame interfaces -------------------------------------------------------------------
+
+
+def _row(model, variance, g, se, icc, n_t, n_c, beta, sd, between, within, m_t, m_c, formula):
+    return {
+        "model": model,
+        "variance": variance,
+        "g": float(g),
+        "ci_lower": float(g - Z_95 * se),
+        "ci_upper": float(g + Z_95 * se),
+        "icc": icc,
+        "n_treatment": int(n_t),
+        "n_control": int(n_c),
+        "se": float(se),
+        "beta": float(beta),
+        "sd_used": float(sd),
+        "between_variance": between,
+        "within_variance": within,
+        "n_clusters_treatment": m_t,
+        "n_clusters_control": m_c,
+        "formula": formula,
+    }
+
+
+def individual_randomised_effect_sizes(
+    df: Frame, outcome: str, treatment: str, covariates: Sequence[str] = ()
+) -> pl.DataFrame:
+    """Hedges' g for a participant-randomised trial: one row per model, variance "total".
+
+    beta: OLS coefficient of `treatment` in `outcome ~ treatment + covariates` (complete cases).
+    conditional:   sigma = residual SD of that model (sqrt of the residual mean square);
+    unconditional: sigma = SD of the outcome (n - 1 denominator).
+    g, SE and CI: `hedges_g_individual` (eefAnalytics `srtFREQ`; small-sample factor J).
+    `treatment` holds 0/1; text covariates become dummies. Columns: `RESULT_SCHEMA`.
+    """
+    frame = complete_cases(df, [outcome, treatment, *covariates])
+    x, t, _ = design_matrix(frame, treatment, covariates)
+    y = frame.get_column(outcome).cast(pl.Float64).to_numpy()
+    fit = sm.OLS(y, x).fit()
+    beta = float(fit.params[1])
+    n_t, n_c = int(t.sum()), int(len(t) - t.sum())
+    rows = []
+    for model, sigma in (("conditional", np.sqrt(fit.scale)), ("unconditional", y.std(ddof=1))):
+        g, se = hedges_g_individual(beta, sigma, n_t, n_c)
+        rows.append(
+            _row(
+                model, "total", g, se, None, n_t, n_c, beta, sigma, None, None, None, None,
+                "Hedges g with small-sample correction J (srtFREQ)",
+            )
+        )  # fmt: skip
+    return pl.DataFrame(rows, schema=RESULT_SCHEMA)
+
+
+OPTIMISERS = (["powell", "lbfgs"], ["nm", "bfgs"], ["lbfgs"])
+"""MixedLM's default optimiser can stop early (a balanced test case missed REML's variance
+components by 25%), so three optimiser chains are tried and the highest REML likelihood kept."""
+
+
+def _random_intercept(y: np.ndarray, x: np.ndarray, groups: np.ndarray):
+    """REML fit of y ~ x + (1 | group); returns (fit, between variance, within variance)."""
+    model = sm.MixedLM(y, x, groups=groups)
+    best = None
+    with warnings.catch_warnings():
+        # A zero between-cluster variance is a legitimate estimate (boundary), not an error.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", message=".*(boundary|Hessian|singular).*")
+        for method in OPTIMISERS:
+            try:
+                fit = model.fit(reml=True, method=method)
+            except (np.linalg.LinAlgError, ValueError):
+                continue
+            if np.isfinite(fit.llf) and (best is None or fit.llf > best.llf + 1e-9):
+                best = fit
+    if best is None:
+        raise ValueError("the random-intercept model could not be fitted")
+    between = max(float(np.asarray(best.cov_re)[0, 0]), 0.0)
+    return best, between, float(best.scale)
+
+
+def cluster_randomised_effect_sizes(
+    df: Frame, outcome: str, treatment: str, cluster: str, covariates: Sequence[str] = ()
+) -> pl.DataFrame:
+    """Hedges (2007) effect sizes for a cluster-randomised trial: model x variance, four rows.
+
+    beta: treatment coefficient of the random-intercept model
+    `outcome ~ treatment + covariates + (1 | cluster)`, fitted by REML (statsmodels MixedLM).
+    conditional:   between/within variances and rho from that model;
+    unconditional: from the empty model `outcome ~ 1 + (1 | cluster)` (EEF headline: total).
+    within: `hedges2007_within`; total: `hedges2007_total` (eefAnalytics `crtFREQ`; no J).
+    `treatment` holds 0/1 and must be constant within a cluster. Columns: `RESULT_SCHEMA`.
+    """
+    frame = complete_cases(df, [outcome, treatment, cluster, *covariates])
+    x, t, _ = design_matrix(frame, treatment, covariates)
+    y = frame.get_column(outcome).cast(pl.Float64).to_numpy()
+    groups = frame.get_column(cluster).cast(pl.String).to_numpy()
+
+    per_cluster = (
+        frame.with_columns(pl.col(treatment).cast(pl.Float64).alias("_t"))
+        .group_by(cluster)
+        .agg(pl.len().alias("n"), pl.col("_t").min().alias("lo"), pl.col("_t").max().alias("hi"))
+    )
+    mixed = per_cluster.filter(pl.col("lo") != pl.col("hi"))
+    if mixed.height:
+        raise ValueError(
+            f"treatment '{treatment}' varies within {mixed.height} cluster(s) of '{cluster}' "
+            f"(e.g. {mixed.get_column(cluster)[0]!r}): not a cluster-randomised design"
+        )
+    sizes = ClusterSizes.from_sizes(
+        per_cluster.filter(pl.col("lo") == 1).get_column("n").to_numpy(),
+        per_cluster.filter(pl.col("lo") == 0).get_column("n").to_numpy(),
+    )
+    fit, between_c, within_c = _random_intercept(y, x, groups)
+    beta = float(fit.fe_params[1])
+    _, between_u, within_u = _random_intercept(y, np.ones((len(y), 1)), groups)
+
+    n_t, n_c = int(t.sum()), int(len(t) - t.sum())
+    m_t, m_c = int(sizes.m_t), int(sizes.m_c)
+    rows = []
+    for model, between, within in (
+        ("conditional", between_c, within_c),
+        ("unconditional", between_u, within_u),
+    ):
+        rho = between / (between + within)
+        sd_w, sd_t = np.sqrt(within), np.sqrt(between + within)
+        d_w, se_w = hedges2007_within(beta, sd_w, rho, sizes)
+        d_t, se_t = hedges2007_total(beta, sd_t, rho, sizes)
+        common = (rho, n_t, n_c, beta)
+        rows.append(
+            _row(model, "within", d_w, se_w, *common, sd_w, between, within, m_t, m_c,
+                 "Hedges (2007) d_W, unequal cluster sizes (crtFREQ)")
+        )  # fmt: skip
+        rows.append(
+            _row(model, "total", d_t, se_t, *common, sd_t, between, within, m_t, m_c,
+                 "Hedges (2007) d_T, unequal cluster sizes (crtFREQ)")
+        )  # fmt: skip
+    return pl.DataFrame(rows, schema=RESULT_SCHEMA)

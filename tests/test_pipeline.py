@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.definitions import defs
+from pipelines.defs.marts.representation import REPRESENTATION_MARTS
 from pipelines.defs.marts.takeup import TAKEUP_MARTS
 
 # Published EES figures (NPQ participants 2024-25, data set 79418e7a, national Overall rows).
@@ -98,7 +99,7 @@ def test_publication_has_exports_and_chart_pack(published):
 
 def test_publication_lists_its_tables(published):
     rows = dict(_query(published.published_db, "SELECT table_name, row_count FROM _publication"))
-    assert set(rows) == {*TAKEUP_MARTS, "release_changes"}
+    assert set(rows) == {*TAKEUP_MARTS, "release_changes", *REPRESENTATION_MARTS}
     for table, count in rows.items():
         assert _query(published.published_db, f"SELECT count(*) FROM {table}") == [(count,)]
     assert rows["npq_takeup_by_year"] == 5
@@ -233,6 +234,35 @@ def test_definitions_snapshot():
         ],
     }
     marts["release_changes"] = ["staging/npq_release_text_figures"]
+    marts |= {
+        "rep_dim_ethnicity": [],
+        "rep_workforce_by_grade": [
+            "marts/rep_dim_ethnicity",
+            "staging/workforce_teacher_characteristics",
+        ],
+        "rep_pupils_by_ethnicity": [
+            "marts/rep_dim_ethnicity",
+            "staging/spc_pupils_ethnicity_and_language",
+        ],
+        "rep_representation_gaps": [
+            "marts/rep_pupils_by_ethnicity",
+            "marts/rep_workforce_by_grade",
+        ],
+        "rep_leaky_pipeline": ["marts/rep_pupils_by_ethnicity", "marts/rep_workforce_by_grade"],
+        "rep_gap_trends": ["marts/rep_representation_gaps"],
+        "rep_npq_pipeline": [
+            "marts/dim_npq_course",
+            "marts/rep_dim_ethnicity",
+            "marts/rep_workforce_by_grade",
+            "staging/npq_participants",
+        ],
+        "rep_published_checks": [
+            "marts/rep_pupils_by_ethnicity",
+            "marts/rep_workforce_by_grade",
+            "staging/spc_white_british_share",
+            "staging/swf_leadership_diversity",
+        ],
+    }
     expected |= {f"marts/{name}": ("marts", reads) for name, reads in marts.items()}
     expected |= {
         "charts/npq_cumulative_starts": (
@@ -248,6 +278,13 @@ def test_definitions_snapshot():
             ["marts/npq_policy_breaks", "marts/npq_takeup_by_region"],
         ),
         "charts/npq_completion_by_cohort": ("charts", ["marts/npq_completions_by_cohort"]),
+        "charts/rep_leaky_pipeline": ("charts", ["marts/rep_leaky_pipeline"]),
+        "charts/rep_gap_trends": (
+            "charts",
+            ["marts/rep_gap_trends", "marts/rep_representation_gaps"],
+        ),
+        "charts/rep_npq_pipeline": ("charts", ["marts/rep_npq_pipeline"]),
+        "charts/rep_regional_gaps": ("charts", ["marts/rep_workforce_by_grade"]),
     }
     charts = sorted(k for k in expected if k.startswith("charts/"))
     expected |= {

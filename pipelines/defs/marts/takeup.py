@@ -4,6 +4,8 @@ Each mart's description is the leading comment of its SQL file, whose first line
 grain. Parameters (the target and its window) come from pipelines/policy.py.
 """
 
+from collections.abc import Callable
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -30,7 +32,12 @@ TAKEUP_MARTS: dict[str, list[str]] = {
 }
 
 
-def sql_mart(name: str, reads: list[str]) -> dg.AssetsDefinition:
+def sql_mart(
+    name: str, reads: list[str], parameters: Callable[[], dict] = takeup_params
+) -> dg.AssetsDefinition:
+    """An asset that rebuilds marts.<name> from its SQL file, binding the `parameters()` it
+    names (read at run time, so an environment override applies to the next run)."""
+
     @dg.asset(
         key=["marts", name],
         deps=[dg.AssetKey(dep.split("/")) for dep in reads],
@@ -39,7 +46,7 @@ def sql_mart(name: str, reads: list[str]) -> dg.AssetsDefinition:
         description=sql_description("marts", name) + f"\n\nSQL: pipelines/sql/marts/{name}.sql",
     )
     def _mart(duckdb: DuckDBResource) -> dg.MaterializeResult:
-        params = {k: v for k, v in takeup_params().items() if f"${k}" in read_sql("marts", name)}
+        params = {k: v for k, v in parameters().items() if f"${k}" in read_sql("marts", name)}
         with duckdb.get_connection() as con:
             build_from_sql(con, "marts", name, params)
             return dg.MaterializeResult(metadata=table_metadata(con, "marts", name))

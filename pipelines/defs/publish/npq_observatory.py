@@ -3,17 +3,22 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipelines.defs.marts.representation import REPRESENTATION_MARTS
 from pipelines.defs.marts.takeup import TAKEUP_MARTS
 from pipelines.defs.resources import ProjectPaths
 from pipelines.publish import publish
 
 # What is published: every mart and every chart.
-MARTS = [*TAKEUP_MARTS, "release_changes"]
+MARTS = [*TAKEUP_MARTS, "release_changes", *REPRESENTATION_MARTS]
 CHARTS = [
     "npq_cumulative_starts",
     "npq_starts_by_course",
     "npq_participation_by_region",
     "npq_completion_by_cohort",
+    "rep_leaky_pipeline",
+    "rep_gap_trends",
+    "rep_npq_pipeline",
+    "rep_regional_gaps",
 ]
 
 

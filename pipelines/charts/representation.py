@@ -1,0 +1,684 @@
+"""Representation charts (question 2): the leaky pipeline, gap trends with a parity projection,
+NPQ participants against their feeder grades, and regional small multiples.
+
+Pure functions from mart frames to (figure, spec, data). No I/O and no Dagster: the chart assets
+and the notebooks call the same functions. Shares of a known group use people of known ethnicity
+(or sex) as the denominator, as the marts' `share_basis` says. A share resting on fewer people
+than the low-count threshold is drawn hollow and named in the notes. Any synthetic input stamps
+the chart SYNTHETIC.
+"""
+
+import itertools
+
+import matplotlib.pyplot as plt
+import polars as pl
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from pipelines.charts.style import (
+    DARK_BLUE,
+    DARK_GREY,
+    DARK_PINK,
+    LIGHT_PURPLE,
+    ORANGE,
+    TEXT,
+    TURQUOISE,
+    ChartSpec,
+    finish,
+    house_axes,
+)
+from pipelines.charts.takeup_breakdowns import _finish_panels, _panel_axes
+
+OGL = "Open Government Licence v3.0"
+WORKFORCE = "DfE, School workforce in England, Teacher characteristics (data set b6542541)"
+PUPILS = "DfE, Schools, pupils and their characteristics 2021/22, pupils by ethnicity"
+NPQ = "DfE, Teacher and leader development: ECF and NPQs, NPQ participants 2024-25 (79418e7a)"
+SYNTHETIC_WORKFORCE = (
+    "Teacher figures are SYNTHETIC (pipelines/synthetic/workforce.py), calibrated to the "
+    "published totals and headline shares."
+)
+SYNTHETIC_NPQ = (
+    "NPQ ethnicity and sex breakdowns are SYNTHETIC (pipelines/synthetic/npq.py), calibrated to "
+    "the published national totals."
+)
+CENSUS_NOTE = (
+    "The school and workforce censuses count whole populations, not samples: no sampling "
+    "interval applies."
+)
+
+STAGES = (
+    "Pupils",
+    "Classroom teacher",
+    "Assistant head teacher",
+    "Deputy head teacher",
+    "Head teacher",
+)
+STAGE_STYLE = {
+    "Pupils": (DARK_GREY, "s"),
+    "Classroom teacher": (DARK_BLUE, "o"),
+    "Assistant head teacher": (TURQUOISE, "^"),
+    "Deputy head teacher": (ORANGE, "D"),
+    "Head teacher": (DARK_PINK, "v"),
+}
+PLURAL = {
+    "Pupils": "pupils",
+    "Classroom teacher": "classroom teachers",
+    "Assistant head teacher": "assistant heads",
+    "Deputy head teacher": "deputy heads",
+    "Deputy and assistant heads": "deputy and assistant heads",
+    "Head teacher": "head teachers",
+    "Leadership": "leadership teachers",
+    "All teachers": "all teachers",
+}
+PERCENT = FuncFormatter(lambda v, _: f"{v:.0f}%")
+
+
+def _is_synthetic(frame: pl.DataFrame) -> bool:
+    return bool((frame["provenance"] == "synthetic").any())
+
+
+def _group_words(group: str) -> str:
+    """How a group reads in a sentence: 'Ethnic minority' -> 'ethnic minority'."""
+    return group if group in ("White British", "White") else group.lower()
+
+
+def _low_count_note(frame: pl.DataFrame, label: str) -> list[str]:
+    low = frame.filter(pl.col("low_count"))
+    if low.is_empty():
+        return []
+    return [
+        f"Hollow markers: {low.height} {label} rest on fewer people than the low-count "
+        "threshold (pipelines/representation.py); read them with care."
+    ]
+
+
+def _mark(ax, x, y, colour: str, marker: str, low: bool, size: float = 6) -> None:
+    ax.plot(
+        x,
+        y,
+        marker=marker,
+        markersize=size,
+        color=colour,
+        markerfacecolor="white" if low else colour,
+        linestyle="none",
+    )
+
+
+def _spread_labels(values: list[float], min_gap: float) -> list[float]:
+    """Label positions for line ends: the values, nudged apart so no two are closer than
+    min_gap (in data units), keeping their order."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    placed = list(values)
+    for previous, current in itertools.pairwise(order):
+        placed[current] = max(placed[current], placed[previous] + min_gap)
+    return placed
+
+
+def _parity_words(trend: dict) -> str:
+    if trend["trend"] == "closing":
+        return f"parity in {trend['year_of_parity']}"
+    return "not closing"
+
+
+# --- 1. Leaky pipeline by year -------------------------------------------------------------------
+
+
+def leaky_pipeline(
+    mart: pl.DataFrame,
+    group_set: str = "ethnicity_white_vs_minority",
+    group: str = "Ethnic minority",
+) -> tuple[Figure, ChartSpec, pl.DataFrame]:
+    """A group's share at each stage from pupils to head teachers, one line per stage by year.
+
+    The distance between the lines is the leak; pupils appear only in years with a pupil census
+    file. Reads marts.rep_leaky_pipeline.
+    """
+    data = (
+        mart.filter((pl.col("group_set") == group_set) & (pl.col("group_name") == group))
+        .sort("year_start", "stage_order")
+        .select(
+            "academic_year",
+            "year_start",
+            "stage_order",
+            "stage",
+            "group_set",
+            "group_name",
+            "share_basis",
+            "headcount",
+            "share_pct",
+            "step_change_pp",
+            "ratio_to_pupils",
+            "low_count",
+            "provenance",
+        )
+    )
+    if data.is_empty():
+        raise ValueError(f"no leaky-pipeline rows for {group_set} / {group}")
+    synthetic = _is_synthetic(data)
+    with_pupils = data.filter(pl.col("stage") == "Pupils")
+    title_year = (with_pupils if with_pupils.height else data)["academic_year"].to_list()[-1]
+    in_year = {
+        r["stage"]: r
+        for r in data.filter(pl.col("academic_year") == title_year).iter_rows(named=True)
+    }
+    first_stage = "Pupils" if "Pupils" in in_year else "Classroom teacher"
+    top, heads = in_year[first_stage], in_year.get("Head teacher")
+    words = _group_words(group)
+    if heads is None:
+        raise ValueError(f"no head teacher row in {title_year}")
+    title = (
+        f"In {title_year}, {words} people were {top['share_pct']:.1f}% of "
+        f"{PLURAL[first_stage]} but {heads['share_pct']:.1f}% of head teachers"
+    )
+    years = data.select("academic_year", "year_start").unique().sort("year_start")
+    latest = data.filter(pl.col("year_start") == years["year_start"].max())
+    alt = (
+        (
+            "SYNTHETIC DATA, illustrative only: the teacher figures are synthetic. "
+            if synthetic
+            else ""
+        )
+        + f"{title}. Line chart of the {words} share ({top['share_basis']}) at each stage from "
+        f"pupils to head teachers in England, {years['academic_year'][0]} to "
+        f"{years['academic_year'][-1]}, one line per stage. {title_year}: "
+        + "; ".join(f"{PLURAL[s]} {r['share_pct']:.1f}%" for s, r in in_year.items())
+        + f". Latest year {latest['academic_year'][0]}: "
+        + "; ".join(
+            f"{PLURAL[r['stage']]} {r['share_pct']:.1f}%" for r in latest.iter_rows(named=True)
+        )
+        + "."
+    )
+    notes = [
+        f"Share of people of known ethnicity (or sex) in the group. {CENSUS_NOTE}",
+        "Pupils: January school census (published); teachers: November workforce census.",
+        *_low_count_note(data, "points"),
+    ]
+    if synthetic:
+        notes.insert(0, SYNTHETIC_WORKFORCE + " Pupil figures are published.")
+    spec = ChartSpec(
+        name="rep_leaky_pipeline",
+        title=title,
+        alt_text=alt,
+        source=f"{WORKFORCE}; {PUPILS}; {OGL}.",
+        notes=notes,
+        synthetic=synthetic,
+    )
+
+    fig, ax = house_axes(figsize=(10, 6))
+    xs = {y: i for i, y in enumerate(years["year_start"].to_list())}
+    ends: list[tuple[str, float, float]] = []
+    for stage in STAGES:
+        rows = data.filter(pl.col("stage") == stage)
+        if rows.is_empty():
+            continue
+        colour, marker = STAGE_STYLE[stage]
+        px = [xs[y] for y in rows["year_start"].to_list()]
+        ax.plot(px, rows["share_pct"].to_list(), color=colour, linewidth=2)
+        for x, y, low in zip(px, rows["share_pct"], rows["low_count"], strict=True):
+            _mark(ax, x, y, colour, marker, bool(low))
+        ends.append((stage, px[-1], float(rows["share_pct"][-1])))
+    top_value = float(data["share_pct"].max())
+    placed = _spread_labels([e[2] for e in ends], top_value * 0.045)
+    for (stage, x, y), label_y in zip(ends, placed, strict=True):
+        ax.annotate(
+            f"{PLURAL[stage].capitalize()} {y:.1f}%",
+            (x, y),
+            xytext=(x + 0.25, label_y),
+            textcoords="data",
+            va="center",
+            fontsize=9,
+            color=STAGE_STYLE[stage][0],
+            fontweight="bold",
+        )
+    ax.set_xticks(list(xs.values()), years["academic_year"].to_list(), rotation=45, ha="right")
+    ax.set_xlim(-0.4, len(xs) + 2.2)
+    ax.set_ylim(0, top_value * 1.15)
+    ax.yaxis.set_major_formatter(PERCENT)
+    ax.set_ylabel(f"{group} share (% of people of known ethnicity)")
+    return finish(fig, ax, spec), spec, data
+
+
+# --- 2. Gap trends with the parity projection ----------------------------------------------------
+
+
+def gap_trends(
+    gaps: pl.DataFrame,
+    trends: pl.DataFrame,
+    group_set: str = "ethnicity_white_vs_minority",
+    group: str = "Ethnic minority",
+    comparator: str = "Classroom teacher",
+    area: str = "England",
+    horizon: int = 2040,
+) -> tuple[Figure, ChartSpec, pl.DataFrame]:
+    """The gap (leadership grade minus comparator, percentage points) by year for the three
+    leadership grades, the fitted recent trend extended to parity where the gap is closing,
+    and 'not closing' where it is not. Reads marts.rep_representation_gaps and
+    marts.rep_gap_trends; the shaded band is how far unknown ethnicity could move the gap."""
+    grades = ("Assistant head teacher", "Deputy head teacher", "Head teacher")
+    keep = (
+        (pl.col("group_set") == group_set)
+        & (pl.col("group_name") == group)
+        & (pl.col("comparator") == comparator)
+        & (pl.col("area_name") == area)
+        & pl.col("grade").is_in(grades)
+    )
+    observed = gaps.filter(keep).sort("grade_order", "year_start")
+    fitted = trends.filter(keep).sort("grade_order")
+    if observed.is_empty() or fitted.is_empty():
+        raise ValueError(f"no gap rows for {group} in {area} against {comparator}")
+    data = observed.select(
+        "academic_year",
+        "year_start",
+        "grade",
+        "comparator",
+        "group_name",
+        "grade_share_pct",
+        "comparator_share_pct",
+        "gap_pp",
+        "gap_pp_lower_bound",
+        "gap_pp_upper_bound",
+        "low_count",
+        "provenance",
+    ).join(
+        fitted.select(
+            "grade",
+            "gap_change_pp_per_year",
+            "trend",
+            "year_of_parity",
+            "first_year_start",
+            "last_year_start",
+        ),
+        on="grade",
+        how="left",
+    )
+    synthetic = _is_synthetic(data) or _is_synthetic(fitted)
+    words = _group_words(group)
+    heads = fitted.filter(pl.col("grade") == "Head teacher").row(0, named=True)
+    rows = list(fitted.iter_rows(named=True))
+    closing = [r for r in rows if r["trend"] == "closing"]
+    if heads["trend"] == "closing":
+        title = (
+            f"At the recent trend, the {words} gap between head teachers and "
+            f"{PLURAL[comparator]} would close in {heads['year_of_parity']}"
+        )
+    else:
+        title = (
+            f"The {words} gap between head teachers and {PLURAL[comparator]} "
+            f"({heads['latest_gap_pp']:+.1f} points in {heads['last_academic_year']}) is not "
+            "closing"
+        )
+    alt = (
+        (
+            "SYNTHETIC DATA, illustrative only: the teacher figures are synthetic. "
+            if synthetic
+            else ""
+        )
+        + f"{title}. Line chart of the percentage-point gap between the {words} share of each "
+        f"leadership grade and of {PLURAL[comparator]}, {area}, with the trend of the latest "
+        f"{heads['years_in_trend']} years extended to parity where the gap is closing. "
+        + " ".join(
+            f"{PLURAL[r['grade']].capitalize()}: {r['latest_gap_pp']:+.1f} points in "
+            f"{r['last_academic_year']}, changing {r['gap_change_pp_per_year']:+.2f} points a "
+            f"year, {_parity_words(r)}."
+            for r in rows
+        )
+    )
+    notes = [
+        f"Gap = {words} share of the grade minus its share of {PLURAL[comparator]}, people of "
+        "known ethnicity; below 0 = under-represented.",
+        f"Dashed: least-squares line through the latest {heads['years_in_trend']} years, "
+        "extended to parity (a straight-line description, not a forecast); dotted: the latest "
+        "gap, where it is not closing. Band: how far "
+        "unknown and refused ethnicity could move the head teacher gap. " + CENSUS_NOTE,
+        *_low_count_note(data, "points"),
+    ]
+    if closing and any(r["parity_year_start"] > horizon for r in closing):
+        notes.append(f"Projections beyond {horizon} are cut at the right edge.")
+    if synthetic:
+        notes.insert(0, SYNTHETIC_WORKFORCE)
+    spec = ChartSpec(
+        name="rep_gap_trends",
+        title=title,
+        alt_text=alt,
+        source=f"{WORKFORCE}; {OGL}.",
+        notes=notes,
+        synthetic=synthetic,
+    )
+
+    fig, ax = house_axes(figsize=(10, 6))
+    last_observed = int(data["year_start"].max())
+    right = max(
+        [last_observed + 3] + [min(int(r["parity_year_start"]), horizon) + 1 for r in closing]
+    )
+    labels: list[tuple[str, str, float]] = []
+    for r in rows:
+        colour, marker = STAGE_STYLE[r["grade"]]
+        series = data.filter(pl.col("grade") == r["grade"])
+        years_ = series["year_start"].to_list()
+        if r["grade"] == "Head teacher":
+            ax.fill_between(
+                years_,
+                series["gap_pp_lower_bound"].to_list(),
+                series["gap_pp_upper_bound"].to_list(),
+                color=colour,
+                alpha=0.12,
+                linewidth=0,
+            )
+        ax.plot(years_, series["gap_pp"].to_list(), color=colour, linewidth=2)
+        for x, y, low in zip(years_, series["gap_pp"], series["low_count"], strict=True):
+            _mark(ax, x, y, colour, marker, bool(low), size=5)
+        slope, last = r["gap_change_pp_per_year"], r["last_year_start"]
+        fitted_last = r["fitted_latest_gap_pp"]
+        end_y = float(series["gap_pp"][-1])
+        if r["trend"] == "closing":
+            end = min(r["parity_year_start"], horizon)
+            end_y = fitted_last + slope * (end - last)
+            ax.plot([last, end], [fitted_last, end_y], color=colour, linestyle="--", linewidth=1.5)
+            text = f"{PLURAL[r['grade']].capitalize()}: parity {r['year_of_parity']}"
+        else:
+            ax.plot(
+                [last, right],
+                [float(series["gap_pp"][-1])] * 2,
+                color=colour,
+                linestyle=":",
+                linewidth=1,
+            )
+            end_y = float(series["gap_pp"][-1])
+            text = f"{PLURAL[r['grade']].capitalize()}: not closing"
+        labels.append((text, colour, end_y))
+    span = float(data["gap_pp_upper_bound"].max() - data["gap_pp_lower_bound"].min())
+    placed = _spread_labels([y for _, _, y in labels], span * 0.06)
+    for (text, colour, _), y in zip(labels, placed, strict=True):
+        ax.text(right + 0.4, y, text, va="center", fontsize=9, color=colour, fontweight="bold")
+    ax.axhline(0, color=TEXT, linewidth=1)
+    ax.text(data["year_start"].min(), 0.3, "Parity", fontsize=9, color=TEXT, va="bottom")
+    ax.set_xlim(data["year_start"].min() - 0.5, right + 9)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v)}/{(int(v) + 1) % 100:02d}"))
+    low_edge = min(0.0, float(data["gap_pp_lower_bound"].min()))
+    ax.set_ylim(low_edge * 1.1, max(2.0, float(data["gap_pp_upper_bound"].max()) + 1))
+    ax.set_ylabel("Gap (percentage points)")
+    ax.set_xlabel("Academic year")
+    return finish(fig, ax, spec), spec, data
+
+
+# --- 3. NPQ participants against their feeder grades ---------------------------------------------
+
+
+def npq_pipeline(
+    mart: pl.DataFrame, funding: str = "Overall", year: str | None = None
+) -> tuple[Figure, ChartSpec, pl.DataFrame]:
+    """Ethnic minority and female shares among NPQ participants (all courses) against each
+    grade they are drawn from, one panel per group. Reads marts.rep_npq_pipeline; course rows
+    have no participant share (the NPQ file does not cross course with ethnicity or sex)."""
+    panels = (
+        ("ethnicity_white_vs_minority", "Ethnic minority", "people of known ethnicity"),
+        ("sex", "Female", "people of known sex"),
+    )
+    rows = mart.filter(
+        (pl.col("funding") == funding)
+        & (pl.col("course_code") == "All")
+        & pl.struct("group_set", "group_name").is_in(
+            [{"group_set": s, "group_name": g} for s, g, _ in panels]
+        )
+    )
+    if rows.is_empty():
+        raise ValueError(f"no all-course NPQ pipeline rows for funding {funding}")
+    year = year or rows.sort("year_start")["academic_year"][-1]
+    data = (
+        rows.filter(pl.col("academic_year") == year)
+        .sort("group_set", "feeder_order")
+        .select(
+            "academic_year",
+            "funding",
+            "course_name",
+            "feeder_grade",
+            "feeder_order",
+            "group_set",
+            "group_name",
+            "npq_participants",
+            "npq_share_pct",
+            "feeder_headcount",
+            "feeder_share_pct",
+            "gap_pp",
+            "gap_pp_lower_bound",
+            "gap_pp_upper_bound",
+            "gap_sign_robust",
+            "low_count",
+            "provenance",
+        )
+    )
+    synthetic = _is_synthetic(data)
+    minority = data.filter(pl.col("group_name") == "Ethnic minority")
+    heads = minority.filter(pl.col("feeder_grade") == "Head teacher").row(0, named=True)
+    higher = minority.filter(pl.col("gap_pp") > 0)["feeder_grade"].to_list()
+    if len(higher) == minority.height:
+        lead = "more ethnically diverse than every teacher grade"
+    elif higher:
+        lead = "more ethnically diverse than " + ", ".join(PLURAL[g] for g in higher)
+    else:
+        lead = "no more ethnically diverse than any teacher grade"
+    title = (
+        f"NPQ participants in {year} were {lead}: {heads['npq_share_pct']:.1f}% ethnic "
+        f"minority against {heads['feeder_share_pct']:.1f}% of head teachers"
+    )
+    alt = (
+        ("SYNTHETIC DATA, illustrative only. " if synthetic else "")
+        + f"{title}. Two bar charts, {year}, England, {funding.lower()} funding: the share of "
+        "NPQ participants (all courses) who are ethnic minority and who are female, beside the "
+        "same share in each teacher grade. "
+        + " ".join(
+            f"{g}: NPQ participants {d['npq_share_pct'][0]:.1f}%; "
+            + "; ".join(
+                f"{PLURAL[r['feeder_grade']]} {r['feeder_share_pct']:.1f}%"
+                for r in d.iter_rows(named=True)
+            )
+            + "."
+            for g, d in ((g, data.filter(pl.col("group_name") == g)) for _, g, _ in panels)
+            if d.height
+        )
+    )
+    notes = [
+        "Participants: unique people starting any NPQ; shares of people of known ethnicity or "
+        "sex. The NPQ file gives course and ethnicity or sex only as separate breakdowns, so "
+        "the course-level comparison (e.g. NPQH against deputy and assistant heads) cannot be "
+        "made yet; marts.rep_npq_pipeline holds each course's feeder benchmark.",
+        "NPQ participants include people outside state-funded schools; teachers are the "
+        "state-funded workforce. " + CENSUS_NOTE,
+        *_low_count_note(data, "bars"),
+    ]
+    if synthetic:
+        notes.insert(0, f"{SYNTHETIC_NPQ} {SYNTHETIC_WORKFORCE}")
+    spec = ChartSpec(
+        name="rep_npq_pipeline",
+        title=title,
+        alt_text=alt,
+        source=f"{NPQ}; {WORKFORCE}; {OGL}.",
+        notes=notes,
+        synthetic=synthetic,
+    )
+
+    fig, axes = _panels(1, len(panels), figsize=(11, 5.5), sharey=False)
+    for ax, (group_set, group, basis) in zip(axes, panels, strict=True):
+        _panel_axes(ax, "x")
+        d = data.filter((pl.col("group_set") == group_set) & (pl.col("group_name") == group))
+        if d.is_empty():
+            continue
+        labels = ["NPQ participants", *[PLURAL[g].capitalize() for g in d["feeder_grade"]]]
+        values = [float(d["npq_share_pct"][0]), *d["feeder_share_pct"].to_list()]
+        colours = [ORANGE, *[DARK_BLUE] * d.height]
+        lows = [False, *d["low_count"].to_list()]
+        for i, (value, colour, low) in enumerate(zip(values, colours, lows, strict=True)):
+            ax.barh(
+                i,
+                value,
+                color="white" if low else colour,
+                edgecolor=colour,
+                hatch="//" if i == 0 else None,
+            )
+            ax.text(value + max(values) * 0.02, i, f"{value:.1f}%", va="center", fontsize=9)
+        ax.axvline(values[0], color=ORANGE, linestyle="--", linewidth=1.2)
+        ax.set_yticks(range(len(labels)), labels)
+        ax.invert_yaxis()
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlim(0, max(values) * 1.2)
+        ax.xaxis.set_major_formatter(PERCENT)
+        ax.set_xlabel(f"{group} (% of {basis})")
+        ax.set_title(f"{group} share", fontsize=10, loc="left", color=TEXT)
+    return _finish_panels(fig, list(axes), spec), spec, data
+
+
+def _panels(
+    rows: int, cols: int, figsize: tuple[float, float], sharey: bool = True
+) -> tuple[Figure, list[plt.Axes]]:
+    fig, axes = plt.subplots(
+        rows, cols, figsize=figsize, layout="constrained", sharey=sharey, squeeze=False
+    )
+    return fig, [ax for row in axes for ax in row]
+
+
+# --- 4. Regional small multiples -----------------------------------------------------------------
+
+
+def regional_small_multiples(
+    workforce: pl.DataFrame,
+    group_set: str = "ethnicity_white_vs_minority",
+    group: str = "Ethnic minority",
+    grades: tuple[str, str] = ("Classroom teacher", "Head teacher"),
+) -> tuple[Figure, ChartSpec, pl.DataFrame]:
+    """One panel per area (England first, then the nine regions): the group's share among
+    classroom teachers and among head teachers by year, same scale throughout. Reads
+    marts.rep_workforce_by_grade."""
+    rows = workforce.filter(
+        (pl.col("group_set") == group_set)
+        & (pl.col("group_name") == group)
+        & pl.col("grade").is_in(grades)
+    )
+    if rows.is_empty():
+        raise ValueError(f"no workforce rows for {group_set} / {group}")
+    data = rows.sort("geographic_level", "area_code", "grade_order", "year_start").select(
+        "academic_year",
+        "year_start",
+        "geographic_level",
+        "area_code",
+        "area_name",
+        "grade",
+        "group_name",
+        "headcount",
+        "share_of_known_pct",
+        "low_count",
+        "provenance",
+    )
+    synthetic = _is_synthetic(data)
+    latest_year = data["year_start"].max()
+    latest = data.filter(pl.col("year_start") == latest_year)
+    wide = (
+        latest.pivot(
+            on="grade", index=["area_name", "geographic_level"], values="share_of_known_pct"
+        )
+        .with_columns((pl.col(grades[0]) - pl.col(grades[1])).alias("gap"))
+        .sort("gap", descending=True)
+    )
+    regions = wide.filter(pl.col("geographic_level") == "Regional")
+    widest = regions.row(0, named=True)
+    narrowest = regions.row(-1, named=True)
+    year = latest["academic_year"][0]
+    words = _group_words(group)
+    title = (
+        f"In {year}, the {words} gap between {PLURAL[grades[0]]} and {PLURAL[grades[1]]} was "
+        f"widest in {widest['area_name']} ({widest[grades[0]]:.1f}% vs {widest[grades[1]]:.1f}%)"
+    )
+    alt = (
+        (
+            "SYNTHETIC DATA, illustrative only: the teacher figures are synthetic. "
+            if synthetic
+            else ""
+        )
+        + f"{title}. Small-multiple line charts, one per area, of the {words} share of "
+        f"{PLURAL[grades[0]]} and of {PLURAL[grades[1]]} (people of known ethnicity) from "
+        f"{data['academic_year'].min()} to {year}. {year} by area: "
+        + "; ".join(
+            f"{r['area_name']} {r[grades[0]]:.1f}% vs {r[grades[1]]:.1f}%"
+            for r in wide.iter_rows(named=True)
+        )
+        + f". Narrowest regional gap: {narrowest['area_name']}."
+    )
+    notes = [
+        f"Share of people of known ethnicity; solid: {PLURAL[grades[0]]}, dashed: "
+        f"{PLURAL[grades[1]]}. Every panel has the same scale. " + CENSUS_NOTE,
+        *_low_count_note(data, "regional points"),
+    ]
+    if synthetic:
+        notes.insert(0, SYNTHETIC_WORKFORCE)
+    spec = ChartSpec(
+        name="rep_regional_gaps",
+        title=title,
+        alt_text=alt,
+        source=f"{WORKFORCE}; {OGL}.",
+        notes=notes,
+        synthetic=synthetic,
+    )
+
+    areas = (
+        data.select("geographic_level", "area_code", "area_name")
+        .unique()
+        .sort("geographic_level", "area_code")["area_name"]
+        .to_list()
+    )
+    cols = 5
+    fig, axes = _panels((len(areas) + cols - 1) // cols, cols, figsize=(13, 6.5))
+    top = float(data["share_of_known_pct"].max()) * 1.1
+    styles = {grades[0]: (DARK_BLUE, "-", "o"), grades[1]: (LIGHT_PURPLE, "--", "v")}
+    for ax, area in zip(axes, areas, strict=False):
+        _panel_axes(ax, "y")
+        for grade in grades:
+            colour, line, marker = styles[grade]
+            series = data.filter((pl.col("area_name") == area) & (pl.col("grade") == grade))
+            ax.plot(
+                series["year_start"].to_list(),
+                series["share_of_known_pct"].to_list(),
+                color=colour,
+                linestyle=line,
+                linewidth=1.8,
+            )
+            for x, y, low in zip(
+                series["year_start"], series["share_of_known_pct"], series["low_count"], strict=True
+            ):
+                if low:
+                    _mark(ax, x, y, colour, marker, True, size=4)
+            last = series.row(-1, named=True)
+            ax.annotate(
+                f"{last['share_of_known_pct']:.0f}%",
+                (last["year_start"], last["share_of_known_pct"]),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+                color=colour,
+            )
+        ax.set_title(area, fontsize=9.5, loc="left", color=TEXT, fontweight="bold")
+        ax.set_ylim(0, top)
+        ax.yaxis.set_major_formatter(PERCENT)
+        ax.set_xticks([int(data["year_start"].min()), int(latest_year)])
+        ax.xaxis.set_major_formatter(
+            FuncFormatter(lambda v, _: f"{int(v)}/{(int(v) + 1) % 100:02d}")
+        )
+    for ax in axes[len(areas) :]:
+        ax.set_visible(False)
+    first = axes[0]
+    series = data.filter((pl.col("area_name") == areas[0]) & (pl.col("grade") == grades[0]))
+    first.text(
+        series["year_start"][0],
+        float(series["share_of_known_pct"][0]) + top * 0.06,
+        PLURAL[grades[0]].capitalize(),
+        fontsize=8,
+        color=DARK_BLUE,
+    )
+    series = data.filter((pl.col("area_name") == areas[0]) & (pl.col("grade") == grades[1]))
+    first.text(
+        series["year_start"][0],
+        max(float(series["share_of_known_pct"][0]) - top * 0.1, top * 0.02),
+        PLURAL[grades[1]].capitalize(),
+        fontsize=8,
+        color=LIGHT_PURPLE,
+    )
+    return _finish_panels(fig, axes[: len(areas)], spec), spec, data

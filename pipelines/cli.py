@@ -3,6 +3,8 @@
     python -m pipelines.cli run      rebuild everything from data/raw/ and publish
     python -m pipelines.cli fetch    download new releases of registered data sets into data/raw/
     python -m pipelines.cli gate F   screen EES files (or DfE's screener corpus) with the gate
+    python -m pipelines.cli check DATA_SET FILE...
+                                     would these files be accepted as releases of DATA_SET?
 
 Exit status 0 on success; on failure, one clear message per problem and status 1.
 """
@@ -81,6 +83,21 @@ def fetch(names: list[str] | None) -> int:
     return 0
 
 
+def check(source: str, files: list[str]) -> int:
+    from pipelines.check import check_file
+    from pipelines.gate import ERROR
+
+    failed = False
+    for file in files:
+        findings = check_file(source, file)
+        for finding in findings:
+            print(finding.describe(), file=sys.stderr if finding.severity == ERROR else sys.stdout)
+        failed |= any(f.severity == ERROR for f in findings)
+        if not any(f.severity == ERROR for f in findings):
+            print(f"OK {file}: accepted as a release of {source}")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pipelines.cli", description=__doc__.split("\n")[0]
@@ -92,7 +109,21 @@ def main(argv: list[str] | None = None) -> int:
     fetch_parser.add_argument("names", nargs="*", help="data sets to fetch (default: all)")
     gate_parser = commands.add_parser("gate", help="screen EES files with the ingest gate")
     gate_parser.add_argument("targets", nargs="+", help="a screener corpus folder, or files")
+    check_parser = commands.add_parser("check", help="would these files be accepted?")
+    check_parser.add_argument("data_set", help="the registered data set they are releases of")
+    check_parser.add_argument("files", nargs="+", help="CSV files")
     args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (ValueError, OSError) as err:
+        # A problem the user can act on: one line, no traceback.
+        print(f"{args.command} failed: {err}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        return check(args.data_set, args.files)
     if args.command == "gate":
         from pipelines import gate
 

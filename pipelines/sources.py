@@ -64,6 +64,7 @@ class Source:
     # "school_level": one row per school (GIAS, performance tables), staged by
     # pipelines/transforms/schools.py with `columns` mapping published names to ours.
     layout: str = "ees"
+    signed: tuple[str, ...] = ()  # indicators that may be negative; all others are refused < 0
     columns: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -325,6 +326,7 @@ KS4_NATIONAL = Source(
         "engmath_94_percent",
         "progress8_average",
     ),
+    signed=("progress8_average",),
 )
 
 KS4_SCHOOL_LEVEL = Source(
@@ -355,6 +357,7 @@ KS4_SCHOOL_LEVEL = Source(
     ),
     synthetic=("ks4_school_performance",),
     layout="school_level",
+    signed=("P8MEA",),
     columns={
         "time_period": "time_period",
         "RECTYPE": "record_type",

@@ -83,13 +83,31 @@ def split_indicators(
             text = frame.filter(pl.col(row_column) == first[row_column])[name][0]
             raise InputError(
                 file,
-                f"holds {text!r}, which is neither a number nor an EES symbol "
+                f"holds {text!r}, which is neither a number nor an allowed symbol "
                 f"({', '.join(sorted(symbols))})",
                 row=first[row_column],
                 column=name,
                 rule="indicator_symbols",
             )
     return out
+
+
+def check_non_negative(
+    frame: pl.DataFrame, indicators: list[str], file: str, row_column: str = ROW_NUMBER
+) -> pl.DataFrame:
+    """Refuse the first negative value among `indicators` (counts, shares, rates), naming
+    file, row and column. Indicators that may be negative are simply not listed."""
+    for name in indicators:
+        bad = frame.filter(pl.col(name) < 0)
+        if bad.height:
+            raise InputError(
+                file,
+                f"holds {bad[name][0]:g}: a count or share cannot be negative",
+                row=bad[row_column][0],
+                column=name,
+                rule="negative_value",
+            )
+    return frame
 
 
 def conform_period(frame: pl.DataFrame, file: str, row_column: str = ROW_NUMBER) -> pl.DataFrame:

@@ -11,7 +11,12 @@ import polars as pl
 
 from pipelines.errors import InputError
 from pipelines.sources import Source
-from pipelines.transforms.ees import conform_period, split_indicators, status_column
+from pipelines.transforms.ees import (
+    check_non_negative,
+    conform_period,
+    split_indicators,
+    status_column,
+)
 from pipelines.transforms.staging import LOAD_COLUMNS, ROW, prefer_published
 
 # Symbols of the school performance tables and GIAS, and the status each becomes.
@@ -90,6 +95,8 @@ def _type_file(part: pl.DataFrame, source: Source, file: str) -> pl.DataFrame:
     # "24%" is a percentage written with its sign; the number is what is published.
     part = part.with_columns(pl.col(indicators).str.strip_chars().str.strip_suffix("%"))
     part = split_indicators(part, indicators, file, row_column=ROW, symbols=SCHOOL_SYMBOLS)
+    unsigned = [source.columns[i] for i in source.indicators if i not in source.signed]
+    part = check_non_negative(part, unsigned, file, row_column=ROW)
     for column in (c for c in INTEGERS if c in part.columns):
         part = _typed(part, column, pl.col(column).cast(pl.Int64, strict=False), file)
     for column in (c for c in DATES if c in part.columns):

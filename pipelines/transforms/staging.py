@@ -9,7 +9,12 @@ import polars as pl
 
 from pipelines.errors import InputError
 from pipelines.sources import Source, to_current_layout
-from pipelines.transforms.ees import conform_period, split_indicators, status_column
+from pipelines.transforms.ees import (
+    check_non_negative,
+    conform_period,
+    split_indicators,
+    status_column,
+)
 
 LOAD_COLUMNS = ("provenance", "source_data_set", "source_release", "source_file", "source_row")
 ROW = "source_row"
@@ -49,6 +54,8 @@ def stage(raw: pl.DataFrame, source: Source) -> pl.DataFrame:
         _require(part, (*source.filters, *source.indicators), file)
         part = conform_period(part, file, row_column=ROW)
         part = split_indicators(part, list(source.indicators), file, row_column=ROW)
+        unsigned = [i for i in source.indicators if i not in source.signed]
+        part = check_non_negative(part, unsigned, file, row_column=ROW)
         parts.append(part.select(staging_columns(source)))
     typed = pl.concat(parts, how="vertical")
     return prefer_published(typed, list(source.keys))

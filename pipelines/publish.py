@@ -29,6 +29,10 @@ class Publication:
     published_at: str
 
 
+class PublishError(RuntimeError):
+    """The publication could not be written; the previous one is unchanged."""
+
+
 def publish(
     con: duckdb.DuckDBPyConnection,
     marts: list[str],
@@ -36,22 +40,62 @@ def publish(
     charts_draft: Path,
     marts_dir: Path,
 ) -> Publication:
-    """Publish `marts.<table>` for each table, their exports and the named charts."""
-    marts_dir.mkdir(parents=True, exist_ok=True)
+    """Publish `marts.<table>` for each table, their exports and the named charts.
+
+    Everything is written beside its final name first (database, exports, chart pack); only
+    when all three are complete are they swapped in. A failure while writing (disk full,
+    permission denied) removes what was written and raises PublishError: nothing half-written
+    is left, and the previous publication stays as it was.
+    """
     published_at = datetime.now(UTC).isoformat(timespec="seconds")
     database = marts_dir / PUBLISHED_DB_NAME
-    tables = _build_database(con, marts, database, published_at)
-    exports = _swap_in(marts_dir / "exports", lambda d: _write_exports(con, marts, d))
-    charts = _swap_in(marts_dir / "charts", lambda d: _copy_charts(chart_names, charts_draft, d))
+    exports, charts = marts_dir / "exports", marts_dir / "charts"
+    written: list[Path] = []
+    try:
+        marts_dir.mkdir(parents=True, exist_ok=True)
+        database_tmp = _tmp_name(database)
+        written.append(database_tmp)
+        tables = _build_database(con, marts, database_tmp, published_at)
+        written.append(_staged_name(exports))
+        _fill(_staged_name(exports), lambda d: _write_exports(con, marts, d))
+        written.append(_staged_name(charts))
+        _fill(_staged_name(charts), lambda d: _copy_charts(chart_names, charts_draft, d))
+    except (OSError, duckdb.Error) as err:
+        for path in written:
+            _remove(path)
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise PublishError(
+            f"could not write the publication in {marts_dir}: {reason}. Nothing was "
+            "published; the previous publication is unchanged."
+        ) from err
+    os.replace(database_tmp, database)
+    _fsync(marts_dir)
+    _swap_in(_staged_name(exports), exports)
+    _swap_in(_staged_name(charts), charts)
     return Publication(database, exports, charts, tables, published_at)
 
 
+def _tmp_name(final: Path) -> Path:
+    return final.with_name(final.name + ".tmp")
+
+
+def _staged_name(final: Path) -> Path:
+    return final.with_name(f".{final.name}.new")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+        path.with_name(path.name + ".wal").unlink(missing_ok=True)
+
+
 def _build_database(
-    con: duckdb.DuckDBPyConnection, marts: list[str], final: Path, published_at: str
+    con: duckdb.DuckDBPyConnection, marts: list[str], tmp: Path, published_at: str
 ) -> dict[str, int]:
-    tmp = final.with_name(final.name + ".tmp")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-        leftover.unlink(missing_ok=True)  # from a run that was killed mid-publication
+    """Write the publication database to `tmp` and flush it to disk."""
+    _remove(tmp)  # from a run that was killed mid-publication
     tables: dict[str, int] = {}
     # Storage version 1.5 keeps the file readable by DuckDB 1.x clients (R, older CLIs).
     con.execute(f"ATTACH '{_sql_path(tmp)}' AS pub (STORAGE_VERSION 'v1.5.0')")
@@ -72,8 +116,6 @@ def _build_database(
     finally:
         con.execute("DETACH pub")
     _fsync(tmp)
-    os.replace(tmp, final)
-    _fsync(final.parent)
     return tables
 
 
@@ -94,19 +136,21 @@ def _copy_charts(chart_names: list[str], draft: Path, folder: Path) -> None:
             shutil.copy2(file, folder / file.name)
 
 
-def _swap_in(final: Path, fill) -> Path:
-    """Fill a hidden sibling folder, then swap it in place of `final` with renames."""
-    staged = final.with_name(f".{final.name}.new")
-    retired = final.with_name(f".{final.name}.old")
-    for leftover in (staged, retired):
-        shutil.rmtree(leftover, ignore_errors=True)
+def _fill(staged: Path, fill) -> None:
+    """Fill a hidden sibling folder (emptied first: a killed run may have left one)."""
+    _remove(staged)
     staged.mkdir(parents=True)
     fill(staged)
+
+
+def _swap_in(staged: Path, final: Path) -> None:
+    """Put the filled `staged` folder in place of `final` with renames."""
+    retired = final.with_name(f".{final.name}.old")
+    _remove(retired)
     if final.exists():
         os.replace(final, retired)
     os.replace(staged, final)
-    shutil.rmtree(retired, ignore_errors=True)
-    return final
+    _remove(retired)
 
 
 def _sql_path(path: Path) -> str:

@@ -3,10 +3,12 @@
     python -m pipelines.cli run      rebuild everything from data/raw/ and publish
     python -m pipelines.cli fetch    download new releases of registered data sets into data/raw/
     python -m pipelines.cli gate F   screen EES files (or DfE's screener corpus) with the gate
+    python -m pipelines.cli status   last publication, its inputs, what is synthetic or stale
     python -m pipelines.cli check DATA_SET FILE...
                                      would these files be accepted as releases of DATA_SET?
 
-Exit status 0 on success; on failure, one clear message per problem and status 1.
+Exit status 0 on success; on failure, one clear message per problem and status 1 (`status`
+exits 3 when data/raw/ has changed since the publication).
 """
 
 import argparse
@@ -83,6 +85,14 @@ def fetch(names: list[str] | None) -> int:
     return 0
 
 
+def status() -> int:
+    from pipelines.status import status_report
+
+    report, up_to_date = status_report(paths.marts_dir(), paths.raw_dir())
+    print(report)
+    return 0 if up_to_date else 3
+
+
 def check(source: str, files: list[str]) -> int:
     from pipelines.check import check_file
     from pipelines.gate import ERROR
@@ -112,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     check_parser = commands.add_parser("check", help="would these files be accepted?")
     check_parser.add_argument("data_set", help="the registered data set they are releases of")
     check_parser.add_argument("files", nargs="+", help="CSV files")
+    commands.add_parser(
+        "status", help="last publication, its inputs, which are synthetic, what is stale"
+    )
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)
@@ -122,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "status":
+        return status()
     if args.command == "check":
         return check(args.data_set, args.files)
     if args.command == "gate":

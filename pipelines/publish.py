@@ -39,6 +39,7 @@ def publish(
     chart_names: list[str],
     charts_draft: Path,
     marts_dir: Path,
+    inputs: list[dict] | None = None,
 ) -> Publication:
     """Publish `marts.<table>` for each table, their exports and the named charts.
 
@@ -55,7 +56,7 @@ def publish(
         marts_dir.mkdir(parents=True, exist_ok=True)
         database_tmp = _tmp_name(database)
         written.append(database_tmp)
-        tables = _build_database(con, marts, database_tmp, published_at)
+        tables = _build_database(con, marts, database_tmp, published_at, inputs or [])
         written.append(_staged_name(exports))
         _fill(_staged_name(exports), lambda d: _write_exports(con, marts, d))
         written.append(_staged_name(charts))
@@ -92,9 +93,17 @@ def _remove(path: Path) -> None:
 
 
 def _build_database(
-    con: duckdb.DuckDBPyConnection, marts: list[str], tmp: Path, published_at: str
+    con: duckdb.DuckDBPyConnection,
+    marts: list[str],
+    tmp: Path,
+    published_at: str,
+    inputs: list[dict],
 ) -> dict[str, int]:
-    """Write the publication database to `tmp` and flush it to disk."""
+    """Write the publication database to `tmp` and flush it to disk.
+
+    Beside the marts: `_publication` (table, rows, time) and `_inputs` (each data set read:
+    release, provenance, fingerprint of its manifests), so a reader can tell what is
+    synthetic and `python -m pipelines.cli status` can tell what is stale."""
     _remove(tmp)  # from a run that was killed mid-publication
     tables: dict[str, int] = {}
     # Storage version 1.5 keeps the file readable by DuckDB 1.x clients (R, older CLIs).
@@ -113,6 +122,15 @@ def _build_database(
             "INSERT INTO pub.main._publication VALUES (?, ?, ?)",
             [(name, rows, published_at) for name, rows in tables.items()],
         )
+        con.execute(
+            "CREATE TABLE pub.main._inputs (data_set VARCHAR, releases VARCHAR, "
+            "provenance VARCHAR, fingerprint VARCHAR)"
+        )
+        if inputs:
+            con.executemany(
+                "INSERT INTO pub.main._inputs VALUES (?, ?, ?, ?)",
+                [(i["data_set"], i["releases"], i["provenance"], i["fingerprint"]) for i in inputs],
+            )
     finally:
         con.execute("DETACH pub")
     _fsync(tmp)

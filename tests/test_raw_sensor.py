@@ -69,3 +69,28 @@ def test_changed_synthetic_companion_counts_as_a_change(repository, raw):
     request, _ = _tick(repository, raw, cursor)
     assert request.tags["changed_data_sets"] == "gias_establishments"
     assert "staging/gias_establishments" in {k.to_user_string() for k in request.asset_selection}
+
+
+def test_status_names_synthetic_inputs_and_what_is_stale(published, tmp_path):
+    from pipelines.status import status_report
+
+    report, up_to_date = status_report(published.marts, published.raw)
+    assert up_to_date, report
+    synthetic_line = next(line for line in report.splitlines() if line.startswith("Synthetic"))
+    assert "workforce_teacher_characteristics" in synthetic_line
+    assert "npq_release_text_figures" not in synthetic_line  # published figures
+    raw = tmp_path / "raw"
+    shutil.copytree(published.raw, raw)
+    release = raw / "ees" / "npq_completions" / "2024-25"
+    shutil.copytree(release, release.with_name("2025-26"))
+    report, up_to_date = status_report(published.marts, raw)
+    assert not up_to_date
+    stale = [line for line in report.splitlines() if line.rstrip().endswith("STALE")]
+    assert [line.split()[0] for line in stale] == ["npq_completions"]
+
+
+def test_status_without_a_publication(tmp_path):
+    from pipelines.status import status_report
+
+    report, up_to_date = status_report(tmp_path / "marts", tmp_path / "raw")
+    assert not up_to_date and "make run" in report

@@ -15,35 +15,7 @@ import dagster as dg
 
 from pipelines.defs.jobs import refresh_all
 from pipelines.defs.resources import ProjectPaths
-from pipelines.sources import COMPILED, SOURCES
-
-
-def data_set_folders(raw_dir: Path) -> dict[str, list[Path]]:
-    """The folders under `raw_dir` each staged data set reads from."""
-    folders = {
-        s.name: [s.folder(raw_dir), *(raw_dir / "synthetic" / n for n in s.synthetic)]
-        for s in SOURCES.values()
-        if s.in_pipeline
-    }
-    folders |= {c.name: [c.folder(raw_dir)] for c in COMPILED.values()}
-    return folders
-
-
-def fingerprints(raw_dir: Path) -> dict[str, str]:
-    """data set -> sha256 over the names and contents of every manifest in its folders."""
-    out = {}
-    for name, folders in data_set_folders(raw_dir).items():
-        digest = hashlib.sha256()
-        for folder in folders:
-            for manifest in sorted(folder.glob("*/manifest.json")):
-                digest.update(str(manifest.relative_to(raw_dir)).encode())
-                digest.update(manifest.read_bytes())
-        out[name] = digest.hexdigest()
-    return out
-
-
-def changed(previous: dict[str, str], current: dict[str, str]) -> list[str]:
-    return sorted(name for name, print_ in current.items() if previous.get(name) != print_)
+from pipelines.status import changed, fingerprints
 
 
 @dg.sensor(

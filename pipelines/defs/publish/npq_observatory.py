@@ -7,6 +7,7 @@ from pipelines.defs.marts.representation import REPRESENTATION_MARTS
 from pipelines.defs.marts.takeup import TAKEUP_MARTS
 from pipelines.defs.resources import ProjectPaths
 from pipelines.publish import publish
+from pipelines.status import describe_inputs
 
 # What is published: every mart and every chart.
 MARTS = [*TAKEUP_MARTS, "release_changes", *REPRESENTATION_MARTS]
@@ -36,7 +37,12 @@ def npq_observatory(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materiali
     """
     with duckdb.get_connection() as con:
         release = publish(
-            con, MARTS, CHARTS, Path(paths.work_dir) / "charts", Path(paths.marts_dir)
+            con,
+            MARTS,
+            CHARTS,
+            Path(paths.work_dir) / "charts",
+            Path(paths.marts_dir),
+            inputs=describe_inputs(Path(paths.raw_dir)),
         )
     return dg.MaterializeResult(
         metadata={

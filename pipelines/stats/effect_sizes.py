@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import statsmodels.api as sm
+from scipy.optimize import minimize_scalar
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from pipelines.stats._design import Z_95, Frame, complete_cases, design_matrix
@@ -266,13 +267,68 @@ def _random_intercept(y: np.ndarray, x: np.ndarray, groups: np.ndarray):
     return best, between, float(best.scale)
 
 
+def _random_intercept_profile(y: np.ndarray, x: np.ndarray, groups: np.ndarray):
+    """REML fit of y ~ x + (1 | group) by profiling out beta and sigma^2 (one-dimensional).
+
+    With gamma = between / within variance, V_i = within (I + gamma 1 1'), so
+    H_i^-1 = I - w_i 1 1' with w_i = gamma / (1 + n_i gamma) and every GLS quantity is a sum over
+    clusters of column sums. The REML criterion (Harville 1977; the one statsmodels MixedLM
+    maximises) is then a function of gamma alone:
+
+        -2 l_R = (N - p) log s2 + sum log(1 + n_i gamma) + log |X' H^-1 X|,
+        s2 = (y' H^-1 y - b' X' H^-1 y) / (N - p),
+
+    minimised over gamma >= 0 by bounded Brent search (the boundary gamma = 0 included). Same
+    estimates as MixedLM in milliseconds instead of seconds. Returns (beta, between, within).
+    """
+    codes = np.unique(groups, return_inverse=True)[1]
+    sizes = np.bincount(codes).astype(float)
+    col_sums = np.zeros((len(sizes), x.shape[1]))
+    np.add.at(col_sums, codes, x)
+    y_sums = np.bincount(codes, weights=y)
+    xtx, xty, yty = x.T @ x, x.T @ y, float(y @ y)
+    n, p = x.shape
+
+    def solve(gamma: float):
+        w = gamma / (1 + sizes * gamma)
+        a = xtx - (col_sums * w[:, None]).T @ col_sums
+        b = xty - col_sums.T @ (w * y_sums)
+        beta = np.linalg.solve(a, b)
+        s2 = (yty - float(w @ y_sums**2) - float(beta @ b)) / (n - p)
+        criterion = (n - p) * np.log(s2) + np.log1p(sizes * gamma).sum()
+        return criterion + np.linalg.slogdet(a)[1], beta, s2
+
+    # Search on rho = gamma / (1 + gamma) in [0, 1): bounded, and scale-free.
+    search = minimize_scalar(
+        lambda r: solve(r / (1 - r))[0], bounds=(0.0, 0.999), method="bounded",
+        options={"xatol": 1e-7},
+    )  # fmt: skip
+    best = min((search.x, 0.0), key=lambda r: solve(r / (1 - r))[0])
+    gamma = best / (1 - best)
+    _, beta, s2 = solve(gamma)
+    return beta, gamma * s2, s2
+
+
+FITS = ("mixedlm", "profile")
+"""How the random-intercept model is fitted: statsmodels MixedLM with several optimiser
+chains (the reference), or the profiled REML criterion (`_random_intercept_profile`: same
+estimates, used where many models must be fitted quickly, e.g. in the pipeline)."""
+
+
 def cluster_randomised_effect_sizes(
-    df: Frame, outcome: str, treatment: str, cluster: str, covariates: Sequence[str] = ()
+    df: Frame,
+    outcome: str,
+    treatment: str,
+    cluster: str,
+    covariates: Sequence[str] = (),
+    *,
+    fit: str = "mixedlm",
 ) -> pl.DataFrame:
     """Hedges (2007) effect sizes for a cluster-randomised trial: model x variance, four rows.
 
     beta: treatment coefficient of the random-intercept model
-    `outcome ~ treatment + covariates + (1 | cluster)`, fitted by REML (statsmodels MixedLM).
+    `outcome ~ treatment + covariates + (1 | cluster)`, fitted by REML (statsmodels MixedLM,
+    or with `fit="profile"` the profiled REML criterion: same estimates, far faster).
     conditional:   between/within variances and rho from that model;
     unconditional: from the empty model `outcome ~ 1 + (1 | cluster)` (EEF headline: total).
     within: `hedges2007_within`; total: `hedges2007_total` (eefAnalytics `crtFREQ`; no J).
@@ -298,9 +354,16 @@ def cluster_randomised_effect_sizes(
         per_cluster.filter(pl.col("lo") == 1).get_column("n").to_numpy(),
         per_cluster.filter(pl.col("lo") == 0).get_column("n").to_numpy(),
     )
-    fit, between_c, within_c = _random_intercept(y, x, groups)
-    beta = float(fit.fe_params[1])
-    _, between_u, within_u = _random_intercept(y, np.ones((len(y), 1)), groups)
+    if fit not in FITS:
+        raise ValueError(f"fit must be one of {FITS}, not {fit!r}")
+    if fit == "profile":
+        params, between_c, within_c = _random_intercept_profile(y, x, groups)
+        _, between_u, within_u = _random_intercept_profile(y, np.ones((len(y), 1)), groups)
+    else:
+        fitted, between_c, within_c = _random_intercept(y, x, groups)
+        params = fitted.fe_params
+        _, between_u, within_u = _random_intercept(y, np.ones((len(y), 1)), groups)
+    beta = float(params[1])
 
     n_t, n_c = int(t.sum()), int(len(t) - t.sum())
     m_t, m_c = int(sizes.m_t), int(sizes.m_c)

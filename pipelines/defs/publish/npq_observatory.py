@@ -3,6 +3,8 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipelines.defs.charts.pilots import PILOT_CHARTS
+from pipelines.defs.marts.pilots import PILOT_MARTS
 from pipelines.defs.marts.representation import REPRESENTATION_MARTS
 from pipelines.defs.marts.takeup import TAKEUP_MARTS
 from pipelines.defs.resources import ProjectPaths
@@ -10,7 +12,7 @@ from pipelines.publish import publish
 from pipelines.status import describe_inputs
 
 # What is published: every mart and every chart.
-MARTS = [*TAKEUP_MARTS, "release_changes", *REPRESENTATION_MARTS]
+MARTS = [*TAKEUP_MARTS, "release_changes", *REPRESENTATION_MARTS, *PILOT_MARTS]
 CHARTS = [
     "npq_cumulative_starts",
     "npq_starts_by_course",
@@ -20,6 +22,7 @@ CHARTS = [
     "rep_gap_trends",
     "rep_npq_pipeline",
     "rep_regional_gaps",
+    *PILOT_CHARTS,
 ]
 
 

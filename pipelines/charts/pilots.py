@@ -1,0 +1,295 @@
+"""Pilot charts: forest plot of effects, participant flow over three years, baseline balance.
+
+Pure functions from mart frames to (figure, spec, data), called by the chart assets and by
+notebooks/03_pilots.py. A count withheld by disclosure control is never drawn as 0: it is
+written as "c" where its bar would be.
+"""
+
+import matplotlib.pyplot as plt
+import polars as pl
+from matplotlib.figure import Figure
+
+from pipelines.charts.style import (
+    DARK_BLUE,
+    DARK_GREY,
+    DARK_PINK,
+    GRID,
+    ORANGE,
+    TEXT,
+    TURQUOISE,
+    ChartSpec,
+    finish,
+    house_axes,
+)
+
+SOURCE = (
+    "Pilot evaluator files (pilots registered in data/raw/pilots/registry/pilots.yaml), "
+    "NPQ Observatory analysis"
+)
+SYNTHETIC_NOTE = (
+    "SYNTHETIC pilot data (pipelines/pilots/synthetic.py, seeded) with planted effects: no "
+    "pilot has been commissioned, so no real evaluator files exist yet."
+)
+YEAR_STYLE = {  # colour and marker, so the year is never told by colour alone
+    "2025/26": (DARK_BLUE, "o"),
+    "2026/27": (TURQUOISE, "s"),
+    "2027/28": (ORANGE, "D"),
+}
+ARM_COLOURS = {"treatment": DARK_BLUE, "control": TURQUOISE, "comparison": TURQUOISE}
+
+
+def _synthetic(frame: pl.DataFrame) -> bool:
+    return bool((frame["provenance"] == "synthetic").any())
+
+
+def _notes(frame: pl.DataFrame, *notes: str) -> list[str]:
+    return [*notes, *([SYNTHETIC_NOTE] if _synthetic(frame) else [])]
+
+
+def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame]:
+    """Headline ITT effect (g scale) with its 95% CI per pilot x outcome x year, all units."""
+    data = (
+        estimates.filter(
+            pl.col("headline"),
+            pl.col("analysis") == "itt",
+            pl.col("subgroup") == "all",
+            pl.col("estimate_status") == "value",
+        )
+        .select(
+            "pilot_id",
+            "outcome_id",
+            "is_primary",
+            "evaluation_year",
+            "measure",
+            "estimate",
+            "ci_lower",
+            "ci_upper",
+            "n_treatment",
+            "n_control",
+            "months_progress",
+            "provenance",
+        )
+        .sort("pilot_id", pl.col("is_primary").not_(), "outcome_id", "evaluation_year")
+    )
+    labels = data.select("pilot_id", "outcome_id", "is_primary").unique(maintain_order=True)
+    position = {(p, o): len(labels) - i for i, (p, o, _) in enumerate(labels.iter_rows())}
+    fig, ax = house_axes(figsize=(9, 0.34 * len(labels) + 2.4))
+    ax.yaxis.grid(False)
+    ax.xaxis.grid(True, color=GRID, linewidth=0.8)
+    ax.axvline(0, color=DARK_GREY, linewidth=1)
+    for k, (year, (colour, marker)) in enumerate(YEAR_STYLE.items()):
+        part = data.filter(pl.col("evaluation_year") == year)
+        y = [
+            position[(p, o)] + (1 - k) * 0.22
+            for p, o in zip(part["pilot_id"], part["outcome_id"], strict=True)
+        ]
+        ax.errorbar(
+            part["estimate"], y,
+            xerr=[part["estimate"] - part["ci_lower"], part["ci_upper"] - part["estimate"]],
+            fmt=marker, color=colour, ecolor=colour, elinewidth=1.4, capsize=2, markersize=5,
+            label=year,
+        )  # fmt: skip
+    ax.set_yticks(
+        list(position.values()),
+        [
+            f"{p} {o.replace('_', ' ')}{' (primary)' if primary else ''}"
+            for p, o, primary in labels.iter_rows()
+        ],
+    )
+    ax.set_xlabel("Effect size, g scale (binary outcomes: Cox index; P4: DiD / pre-year SD)")
+    ax.legend(title="Evaluation year", frameon=False, loc="lower right", fontsize=9)
+    latest = data.filter(
+        pl.col("is_primary"), pl.col("evaluation_year") == data["evaluation_year"].max()
+    )
+    clear = latest.filter((pl.col("ci_lower") > 0) | (pl.col("ci_upper") < 0))
+    year = latest["evaluation_year"][0] if latest.height else "the latest year"
+    title = (
+        f"In {year}, {clear.height} of {latest.height} pilots' primary outcomes had a 95% "
+        "interval excluding zero"
+    )
+    described = "; ".join(
+        f"{r['pilot_id']} {r['outcome_id'].replace('_', ' ')} g = {r['estimate']:.2f} "
+        f"(95% CI {r['ci_lower']:.2f} to {r['ci_upper']:.2f})"
+        for r in latest.iter_rows(named=True)
+    )
+    spec = ChartSpec(
+        name="pilot_forest_plot",
+        title=title,
+        alt_text=(
+            f"Forest plot of intention-to-treat effects with 95% confidence intervals for the "
+            f"five pilots' outcomes in 2025/26, 2026/27 and 2027/28. {title}. Primary outcomes "
+            f"in {year}: {described}." + (" The data are synthetic." if _synthetic(data) else "")
+        ),
+        source=SOURCE + "; marts.pilot_estimates (headline rows, all units)",
+        notes=_notes(
+            data,
+            "Intention to treat, complete cases, pre-specified covariates. Continuous outcomes: "
+            "Hedges' g on the total variance of the unconditional model (Hedges 2007 for the "
+            "cluster trial); binary: log odds ratio / 1.65; P4: matched difference-in-"
+            "differences. Bars: 95% confidence intervals.",
+        ),
+        synthetic=_synthetic(data),
+    )
+    return finish(fig, ax, spec), spec, data
+
+
+def participant_flow(flow: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame]:
+    """Allocated and analysed units per arm and year, one panel per pilot (primary unit)."""
+    primary_level = (
+        flow.group_by("pilot_id")
+        .agg(pl.col("unit_level").filter(pl.col("unit_level") != "school").first().alias("lvl"),
+             pl.col("unit_level").first().alias("any"))
+        .with_columns(pl.coalesce("lvl", "any").alias("unit_level"))
+        .select("pilot_id", "unit_level")
+    )  # fmt: skip
+    data = (
+        flow.join(primary_level, on=["pilot_id", "unit_level"])
+        .filter(pl.col("arm") != "Total", pl.col("stage").is_in(["allocated", "analysed"]))
+        .select("pilot_id", "unit_level", "evaluation_year", "arm", "stage", "units",
+                "units_status", "percent_of_allocated", "provenance")
+        .sort("pilot_id", "evaluation_year", "arm", "stage")
+    )  # fmt: skip
+    pilots = data["pilot_id"].unique().sort().to_list()
+    fig, axes = plt.subplots(
+        1, len(pilots), figsize=(2.6 * len(pilots), 4.2), layout="constrained", squeeze=False
+    )
+    axes = list(axes[0])
+    years = list(YEAR_STYLE)
+    for ax, pilot in zip(axes, pilots, strict=True):
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.yaxis.grid(True, color=GRID, linewidth=0.8)
+        ax.set_axisbelow(True)
+        part = data.filter(pl.col("pilot_id") == pilot)
+        arms = sorted(part["arm"].unique().to_list(), key=lambda a: a != "treatment")
+        width = 0.8 / (2 * len(arms))
+        top = max(part["units"].drop_nulls().max() or 1, 1)
+        for a, arm in enumerate(arms):
+            for s, stage in enumerate(("allocated", "analysed")):
+                offset = (2 * a + s) * width - 0.4 + width / 2
+                for i, year in enumerate(years):
+                    cell = part.filter(
+                        pl.col("arm") == arm, pl.col("stage") == stage,
+                        pl.col("evaluation_year") == year,
+                    )  # fmt: skip
+                    if cell.is_empty():
+                        continue
+                    value = cell["units"][0]
+                    if value is None:
+                        ax.text(i + offset, top * 0.02, "c", ha="center", va="bottom",
+                                fontsize=8, color=TEXT)  # fmt: skip
+                        continue
+                    ax.bar(
+                        i + offset, value, width,
+                        color=ARM_COLOURS[arm], alpha=0.45 if stage == "allocated" else 1.0,
+                        hatch="//" if stage == "allocated" else None, edgecolor="white",
+                    )  # fmt: skip
+        ax.set_xticks(range(len(years)), [y[2:] for y in years], fontsize=8)
+        ax.set_title(f"{pilot} ({part['unit_level'][0]}s)", fontsize=10, loc="left", color=TEXT)
+        ax.tick_params(labelsize=8)
+    axes[0].set_ylabel("Units (allocated: hatched; analysed: solid)")
+    axes[-1].bar(0, 0, color=DARK_BLUE, label="treatment")
+    axes[-1].bar(0, 0, color=TURQUOISE, label="control / comparison")
+    axes[-1].legend(frameon=False, fontsize=8, loc="upper right")
+    totals = flow.filter(pl.col("arm") == "Total", pl.col("stage") == "analysed").join(
+        primary_level, on=["pilot_id", "unit_level"]
+    )
+    last = totals.filter(pl.col("evaluation_year") == totals["evaluation_year"].max())
+    shares = last["percent_of_allocated"].drop_nulls()
+    title = (
+        f"In {last['evaluation_year'][0]}, {shares.min():.0f}% to {shares.max():.0f}% of those "
+        "allocated were followed up, pilot by pilot"
+    )
+    spec = ChartSpec(
+        name="pilot_participant_flow",
+        title=title,
+        alt_text=(
+            "Bar charts, one per pilot, of units allocated and analysed by arm in 2025/26, "
+            f"2026/27 and 2027/28. {title}: "
+            + "; ".join(
+                f"{r['pilot_id']} {r['percent_of_allocated']:.0f}%"
+                for r in last.sort("pilot_id").iter_rows(named=True)
+                if r["percent_of_allocated"] is not None
+            )
+            + ". Counts below 10, and any count that would reveal one, are withheld (c)."
+        ),
+        source=SOURCE + "; marts.pilot_flow (after disclosure control)",
+        notes=_notes(
+            data,
+            "Units on each pilot's primary outcome: participants (P1-P3), schools (P4), pupils "
+            "(P5). Cohorts starting in later years add to the allocated count. c: withheld "
+            "by disclosure control (fewer than 10, or would reveal such a count).",
+        ),
+        synthetic=_synthetic(data),
+    )
+    fig.suptitle(spec.title, x=0.01, ha="left", fontsize=13, fontweight="bold", color=TEXT)
+    fig.text(0.01, -0.01, spec.footer(), ha="left", va="top", fontsize=8.5, color=DARK_GREY,
+             wrap=True)  # fmt: skip
+    if spec.synthetic:
+        fig.text(0.5, 0.5, "SYNTHETIC", ha="center", va="center", fontsize=72, color=DARK_PINK,
+                 alpha=0.12, rotation=20)  # fmt: skip
+    return fig, spec, data
+
+
+def balance_plot(balance: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame]:
+    """Standardised mean differences at baseline per pilot x covariate, with the WWC bands."""
+    data = balance.select(
+        "pilot_id", "sample", "unit_level", "covariate", "smd", "smd_denominator",
+        "n_treatment", "n_control", "wwc_band", "provenance",
+    ).sort("pilot_id", "unit_level", "covariate", "sample")  # fmt: skip
+    rows = data.select("pilot_id", "unit_level", "covariate").unique(maintain_order=True)
+    position = {tuple(r): len(rows) - i for i, r in enumerate(rows.iter_rows())}
+    fig, ax = house_axes(figsize=(9, 0.22 * len(rows) + 2.4))
+    ax.yaxis.grid(False)
+    ax.axvspan(-0.05, 0.05, color=TURQUOISE, alpha=0.12, linewidth=0)
+    for edge in (-0.25, 0.25):
+        ax.axvline(edge, color=DARK_GREY, linestyle="--", linewidth=0.9)
+    ax.axvline(0, color=DARK_GREY, linewidth=0.8)
+    styles = {
+        "as randomised": (DARK_BLUE, "o", "full"),
+        "before matching": (DARK_PINK, "o", "none"),
+        "after matching": (DARK_PINK, "D", "full"),
+    }
+    for sample, (colour, marker, fill) in styles.items():
+        part = data.filter(pl.col("sample") == sample)
+        if part.is_empty():
+            continue
+        y = [position[k] for k in part.select("pilot_id", "unit_level", "covariate").iter_rows()]
+        ax.plot(part["smd"], y, linestyle="none", marker=marker, fillstyle=fill, color=colour,
+                markersize=6, label=sample)  # fmt: skip
+    ax.set_yticks(
+        list(position.values()),
+        [f"{p} {c.replace('_', ' ')} ({lvl})" for p, lvl, c in position],
+        fontsize=8,
+    )
+    ax.set_xlabel("Standardised mean difference, treatment minus control (pooled SD)")
+    ax.legend(frameon=False, fontsize=9, loc="lower right")
+    shown = data.filter(pl.col("sample") != "before matching")
+    within = shown.filter(pl.col("smd").abs() <= 0.25).height
+    title = (
+        f"{within} of {shown.height} baseline characteristics differ by at most 0.25 SD "
+        "between arms"
+    )
+    before = data.filter(pl.col("sample") == "before matching")
+    matched_note = (
+        f"; before matching, the largest difference in the matched pilot was "
+        f"{before['smd'].abs().max():.2f} SD"
+        if before.height
+        else ""
+    )
+    spec = ChartSpec(
+        name="pilot_balance",
+        title=title,
+        alt_text=(
+            "Dot plot of standardised mean differences between arms at baseline, one row per "
+            f"pilot and characteristic, with the 0.05 and 0.25 SD bands. {title}{matched_note}."
+        ),
+        source=SOURCE + "; marts.pilot_balance",
+        notes=_notes(
+            data,
+            "What Works Clearinghouse bands: within 0.05 SD (shaded) satisfies; 0.05 to 0.25 "
+            "SD needs statistical adjustment; beyond 0.25 SD (dashed) fails. Matched pilot: "
+            "open circles before, diamonds after propensity-score matching.",
+        ),
+        synthetic=_synthetic(data),
+    )
+    return finish(fig, ax, spec), spec, data

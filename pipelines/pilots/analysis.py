@@ -1,0 +1,667 @@
+"""The pilot marts as pure functions: staged evaluator files and the registry in, frames out.
+
+No I/O and no Dagster; the mart assets in pipelines/defs/marts/pilots.py only read the staged
+tables, call these and store the result. Every statistic comes from `pipelines/stats/`.
+
+Analysis conventions (shared/methods/README.md):
+* intention to treat: units analysed in the arm they were allocated to, complete cases of the
+  outcome in the evaluation year (`measured_year` = the year), the registry's pre-specified
+  covariates (plus the cohort when a year holds more than one), none added;
+* one estimate per pilot x outcome x evaluation year x subgroup; subgroups are the registry's,
+  each a separate restricted model, for primary outcomes only (as pre-specified subgroup
+  analyses are in EEF protocols; it also keeps the run short);
+* the headline effect size is on the g scale: for continuous outcomes the total-variance g
+  from the unconditional model, for binary outcomes the Cox index (log odds ratio / 1.65), for
+  the matched difference-in-differences the estimate over the SD of the last pre-programme
+  year; months' progress only for pupil attainment outcomes;
+* CACE (2SLS, allocation as instrument, same SD as the ITT g) for continuous primary
+  outcomes, all units; received = met the compliance threshold in any year's dosage file;
+* record-level results are aggregates; an estimate whose arm has fewer than
+  `DEFAULT_THRESHOLD` units is withheld (`estimate_status` = "c").
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from pipelines.disclosure import DEFAULT_THRESHOLD
+from pipelines.pilots.registry import Outcome, Pilot, Registry
+from pipelines.stats.attrition import attrition_by_arm
+from pipelines.stats.balance import baseline_balance
+from pipelines.stats.binary import binary_outcome_effects
+from pipelines.stats.compliance import cace_2sls
+from pipelines.stats.costs import cost_summary
+from pipelines.stats.effect_sizes import (
+    cluster_randomised_effect_sizes,
+    individual_randomised_effect_sizes,
+)
+from pipelines.stats.months_progress import months_progress
+from pipelines.stats.quasi import difference_in_differences, propensity_match
+from pipelines.stats.security import security_rating
+
+SUBGROUPS = {
+    "disadvantaged_school": pl.col("disadvantaged_school"),
+    "global_majority": pl.col("global_majority") == "yes",
+    "women": pl.col("sex") == "female",
+}
+SUBGROUP_COLUMNS = {
+    "disadvantaged_school": "disadvantaged_school",
+    "global_majority": "global_majority",
+    "women": "sex",
+}
+PARTICIPANT_COLUMNS = (
+    "participant_id",
+    "arm",
+    "cohort",
+    "sex",
+    "global_majority",
+    "role",
+    "years_in_role",
+    "baseline_wellbeing",
+    "baseline_self_efficacy",
+)
+SCHOOL_COLUMNS = (
+    "school_id",
+    "phase",
+    "region_group",
+    "fsm_percent",
+    "disadvantaged_school",
+    "pupils",
+    "baseline_inspection",
+)
+ESTIMATE_SCHEMA = {
+    "pilot_id": pl.String,
+    "design": pl.String,
+    "outcome_id": pl.String,
+    "outcome_type": pl.String,
+    "outcome_level": pl.String,
+    "is_primary": pl.Boolean,
+    "evaluation_year": pl.String,
+    "subgroup": pl.String,
+    "analysis": pl.String,
+    "measure": pl.String,
+    "model": pl.String,
+    "variance": pl.String,
+    "headline": pl.Boolean,
+    "estimate": pl.Float64,
+    "ci_lower": pl.Float64,
+    "ci_upper": pl.Float64,
+    "se": pl.Float64,
+    "estimate_status": pl.String,
+    "variance_used": pl.String,
+    "sd_used": pl.Float64,
+    "icc": pl.Float64,
+    "n_treatment": pl.Int64,
+    "n_control": pl.Int64,
+    "n_clusters_treatment": pl.Int64,
+    "n_clusters_control": pl.Int64,
+    "months_progress": pl.Int64,
+    "pretrend_p_value": pl.Float64,
+    "covariates": pl.String,
+    "estimator": pl.String,
+    "provenance": pl.String,
+}
+
+
+NOT_APPLICABLE = {"model": "not applicable", "variance": "not applicable", "variance_used": "none"}
+"""Defaults, so the grain columns are never null (binary, DiD and CACE rows have no variance
+choice; a model that could not be fitted has no model)."""
+
+
+@dataclass(frozen=True)
+class PilotData:
+    """The five staged files (all pilots) and the registry."""
+
+    registry: Registry
+    participants: pl.DataFrame
+    schools: pl.DataFrame
+    outcomes: pl.DataFrame
+    dosage: pl.DataFrame
+    costs: pl.DataFrame
+
+    def of(self, name: str, pilot_id: str) -> pl.DataFrame:
+        return getattr(self, name).filter(pl.col("pilot_id") == pilot_id)
+
+    def provenance(self, pilot_id: str) -> str:
+        values = self.of("participants", pilot_id).get_column("provenance").unique().to_list()
+        return "synthetic" if "synthetic" in values or not values else values[0]
+
+    def pilots_with_data(self) -> list[Pilot]:
+        present = set(self.participants.get_column("pilot_id").unique().to_list())
+        return [p for p in self.registry.pilots if p.id in present]
+
+
+def _year_start(year: str) -> int:
+    return int(year[:4])
+
+
+def _school_baseline(data: PilotData, pilot: Pilot) -> pl.DataFrame:
+    """One row per school: its characteristics in the first year it appears, and its arm."""
+    return (
+        data.of("schools", pilot.id)
+        .sort("evaluation_year")
+        .unique("school_id", keep="first", maintain_order=True)
+        .select(*SCHOOL_COLUMNS, pl.col("arm").alias("school_arm"))
+    )
+
+
+def _measures(data: PilotData, pilot: Pilot, outcome: str, level: str) -> pl.DataFrame:
+    return data.of("outcomes", pilot.id).filter(
+        pl.col("outcome_id") == outcome, pl.col("unit_level") == level
+    )
+
+
+def unit_frame(data: PilotData, pilot: Pilot, outcome: Outcome, year: str) -> pl.DataFrame:
+    """One row per unit measured (or due to be) on `outcome` in `year`, with its arm (`t`),
+    status, and every covariate and subgroup column the registry may name."""
+    rows = _measures(data, pilot, outcome.id, outcome.level).filter(pl.col("measured_year") == year)
+    rows = rows.select("unit_id", "school_id", "value", "status")
+    schools = _school_baseline(data, pilot)
+    people = data.of("participants", pilot.id).select(PARTICIPANT_COLUMNS)
+    if outcome.level == "participant":
+        frame = rows.join(people, left_on="unit_id", right_on="participant_id", how="inner")
+        frame = frame.join(schools.drop("school_arm"), on="school_id", how="left")
+    elif pilot.unit_of_allocation == "school":
+        frame = rows.join(schools.rename({"school_arm": "arm"}), on="school_id", how="inner")
+        if outcome.level == "pupil":
+            prior = _measures(data, pilot, "ks1_prior_attainment", "pupil").select(
+                "unit_id", pl.col("value").alias("ks1_prior_attainment")
+            )
+            frame = frame.join(prior, on="unit_id", how="left")
+    else:  # a school outcome in a participant-randomised pilot: schools with one participant
+        single = (
+            people.join(
+                data.of("participants", pilot.id).select("participant_id", "school_id"),
+                on="participant_id",
+            )
+            .group_by("school_id")
+            .agg(pl.len().alias("_n"), pl.all().exclude("participant_id").first())
+            .filter(pl.col("_n") == 1)
+            .drop("_n")
+        )
+        frame = rows.join(single, on="school_id", how="inner").join(
+            schools.drop("school_arm"), on="school_id", how="left"
+        )
+    if "cohort" in frame.columns:
+        frame = frame.with_columns(("cohort " + pl.col("cohort").cast(pl.String)).alias("cohort"))
+    first = min(_year_start(s) for _, s in pilot.cohorts)
+    if pilot.design == "matched_difference_in_differences":
+        baseline = _measures(data, pilot, "ks4_attainment", "school").filter(
+            pl.col("measured_year") == f"{first - 1}/{str(first)[2:]}"
+        )
+        frame = frame.join(
+            baseline.select("unit_id", pl.col("value").alias("baseline_ks4_attainment")),
+            left_on="school_id",
+            right_on="unit_id",
+            how="left",
+        )
+    # Joins do not keep row order: sort, so the same data give the same floating-point sums.
+    return (
+        frame.filter(pl.col("arm").is_in(["treatment", "control", "comparison"]))
+        .with_columns(
+            (pl.col("arm") == "treatment").cast(pl.Int8).alias("t"),
+            (pl.col("status") == "measured").alias("analysed"),
+        )
+        .sort("unit_id")
+    )
+
+
+def _covariates(frame: pl.DataFrame, pilot: Pilot) -> list[str]:
+    """The registry's covariates present in the frame (plus the cohort when there are two or
+    more), dropping any that does not vary among the complete cases."""
+    wanted = [c for c in pilot.covariates if c in frame.columns]
+    if "cohort" in frame.columns:
+        wanted.append("cohort")
+    usable = frame.filter(pl.col("analysed")).drop_nulls(["value", *wanted])
+    return [c for c in wanted if usable.get_column(c).n_unique() > 1]
+
+
+def _subgroups(frame: pl.DataFrame, pilot: Pilot):
+    yield "all", frame
+    for name in pilot.subgroups:
+        if SUBGROUP_COLUMNS[name] in frame.columns:
+            yield name, frame.filter(SUBGROUPS[name].fill_null(False))
+
+
+def _g_rows(result: pl.DataFrame, estimator: str) -> list[dict]:
+    rows = []
+    for r in result.iter_rows(named=True):
+        between = "between + within clusters" if r["icc"] is not None else "between + within units"
+        spread = between if r["variance"] == "total" else "within clusters"
+        rows.append(
+            {
+                "measure": "hedges_g",
+                "model": r["model"],
+                "variance": r["variance"],
+                "headline": r["model"] == "unconditional" and r["variance"] == "total",
+                "estimate": r["g"],
+                "ci_lower": r["ci_lower"],
+                "ci_upper": r["ci_upper"],
+                "se": r["se"],
+                "variance_used": f"{r['variance']} variance ({spread}) of the {r['model']} "
+                f"model; SD {r['sd_used']:.4g}",
+                "sd_used": r["sd_used"],
+                "icc": r["icc"],
+                "n_treatment": r["n_treatment"],
+                "n_control": r["n_control"],
+                "n_clusters_treatment": r["n_clusters_treatment"],
+                "n_clusters_control": r["n_clusters_control"],
+                "estimator": f"{estimator}: {r['formula']}",
+            }
+        )
+    return rows
+
+
+def _binary_rows(result: pl.DataFrame) -> list[dict]:
+    return [
+        {
+            "measure": r["measure"],
+            "model": r["model"],
+            "headline": r["measure"] == "cox_index_g",
+            "estimate": r["estimate"],
+            "ci_lower": r["ci_lower"],
+            "ci_upper": r["ci_upper"],
+            "se": r["se"],
+            "variance_used": r["covariance"],
+            "n_treatment": r["n_treatment"],
+            "n_control": r["n_control"],
+            "estimator": "pipelines.stats.binary.binary_outcome_effects",
+        }
+        for r in result.iter_rows(named=True)
+    ]
+
+
+def _itt(frame: pl.DataFrame, pilot: Pilot, outcome: Outcome, covariates: list[str]) -> list[dict]:
+    data = frame.filter(pl.col("analysed"))
+    clustered = pilot.design == "cluster_randomised" and outcome.level == "pupil"
+    if outcome.type == "binary":
+        result = binary_outcome_effects(
+            data, "value", "t", covariates, cluster="school_id" if clustered else None
+        )
+        return _binary_rows(result)
+    if clustered:
+        result = cluster_randomised_effect_sizes(
+            data, "value", "t", "school_id", covariates, fit="profile"
+        )
+        return _g_rows(result, "pipelines.stats.effect_sizes.cluster_randomised_effect_sizes")
+    result = individual_randomised_effect_sizes(data, "value", "t", covariates)
+    return _g_rows(result, "pipelines.stats.effect_sizes.individual_randomised_effect_sizes")
+
+
+def _received(data: PilotData, pilot: Pilot) -> pl.DataFrame:
+    return (
+        data.of("dosage", pilot.id)
+        .group_by("unit_level", "unit_id")
+        .agg(pl.col("received_intervention").any().alias("received"))
+    )
+
+
+def _cace(
+    data: PilotData, frame: pl.DataFrame, pilot: Pilot, outcome: Outcome, covariates, sd: float
+) -> list[dict]:
+    received = _received(data, pilot)
+    if outcome.level == "participant" and pilot.unit_of_allocation == "participant":
+        key, level = "unit_id", "participant"
+    elif pilot.unit_of_allocation == "school" and outcome.level in ("pupil", "school"):
+        key, level = "school_id", "school"
+    else:
+        return []
+    joined = frame.filter(pl.col("analysed")).join(
+        received.filter(pl.col("unit_level") == level).select(
+            pl.col("unit_id").alias(key), "received"
+        ),
+        on=key,
+        how="left",
+    )
+    joined = joined.with_columns(pl.col("received").fill_null(False).cast(pl.Int8)).sort("unit_id")
+    clustered = outcome.level == "pupil"
+    result = cace_2sls(
+        joined, "value", "t", "received", covariates, sd=sd,
+        cluster="school_id" if clustered else None,
+    ).row(0, named=True)  # fmt: skip
+    return [
+        {
+            "analysis": "cace",
+            "measure": "cace_g",
+            "model": "2SLS, allocation instruments receipt",
+            "headline": False,
+            "estimate": result["g"],
+            "ci_lower": result["g_ci_lower"],
+            "ci_upper": result["g_ci_upper"],
+            "se": result["se"] / sd,
+            "variance_used": f"SD of the headline ITT effect size ({sd:.4g}); "
+            + result["covariance"],
+            "sd_used": sd,
+            "n_treatment": int(joined.get_column("t").sum()),
+            "n_control": int((joined.get_column("t") == 0).sum()),
+            "estimator": "pipelines.stats.compliance.cace_2sls (linearmodels IV2SLS); "
+            f"compliance {result['compliance_treatment']:.2f} treatment, "
+            f"{result['compliance_control']:.2f} control",
+        }
+    ]
+
+
+def _did(data: PilotData, pilot: Pilot, outcome: Outcome, year: str, units: pl.DataFrame):
+    """Matched difference-in-differences for one outcome and year (pre-years + that year)."""
+    first = min(_year_start(s) for _, s in pilot.cohorts)
+    panel = (
+        _measures(data, pilot, outcome.id, outcome.level)
+        .filter(pl.col("status") == "measured")
+        .with_columns(pl.col("measured_year").str.slice(0, 4).cast(pl.Int64).alias("year"))
+        .filter((pl.col("year") < first) | (pl.col("measured_year") == year))
+        .join(
+            units.filter(pl.col("match_weight") > 0).select("school_id", "treated", "match_weight"),
+            left_on="unit_id",
+            right_on="school_id",
+        )
+        .sort("unit_id", "year")
+    )
+    result = difference_in_differences(
+        panel, "value", "unit_id", "year", "treated", first, weights="match_weight"
+    ).row(0, named=True)
+    common = {
+        "model": "two-way fixed effects, matched",
+        "n_treatment": result["n_units_treated"],
+        "n_control": result["n_units_comparison"],
+        "pretrend_p_value": result["pretrend_p_value"],
+        "estimator": "pipelines.stats.quasi.difference_in_differences: " + result["estimator"],
+    }
+    return [
+        {
+            **common,
+            "measure": "did_points",
+            "headline": False,
+            "estimate": result["estimate"],
+            "ci_lower": result["ci_lower"],
+            "ci_upper": result["ci_upper"],
+            "se": result["se"],
+            "variance_used": "none: outcome points",
+        },
+        {
+            **common,
+            "measure": "did_g",
+            "headline": True,
+            "estimate": result["g"],
+            "ci_lower": result["g_ci_lower"],
+            "ci_upper": result["g_ci_upper"],
+            "se": result["se"] / result["sd_used"],
+            "variance_used": "SD of the outcome in the last pre-programme year "
+            f"({result['sd_used']:.4g})",
+            "sd_used": result["sd_used"],
+        },
+    ]
+
+
+def matched_units(data: PilotData, pilot: Pilot) -> tuple[pl.DataFrame, list[str]]:
+    """The schools of a matched design with their propensity-score match weights."""
+    outcome = data.registry.outcomes[pilot.primary_outcomes[0]]
+    units = (
+        unit_frame(data, pilot, outcome, pilot.cohorts[0][1])
+        .unique("school_id", keep="first", maintain_order=True)
+        .sort("school_id")
+    )
+    units = units.with_columns(pl.col("t").alias("treated"))
+    covariates = [c for c in pilot.covariates if c in units.columns]
+    return propensity_match(units, "treated", covariates), covariates
+
+
+def estimates(data: PilotData) -> pl.DataFrame:
+    """One row per pilot x outcome x evaluation year x subgroup x analysis x measure (x model
+    x variance for continuous outcomes)."""
+    rows = []
+    for pilot in data.pilots_with_data():
+        provenance = data.provenance(pilot.id)
+        matched = (
+            matched_units(data, pilot)[0]
+            if pilot.design == "matched_difference_in_differences"
+            else None
+        )
+        for outcome_id in pilot.outcomes:
+            outcome = data.registry.outcomes[outcome_id]
+            for year in pilot.evaluation_years:
+                frame = unit_frame(data, pilot, outcome, year)
+                if frame.filter(pl.col("analysed")).is_empty():
+                    continue
+                primary = outcome.id in pilot.primary_outcomes
+                for subgroup, part in _subgroups(frame, pilot) if primary else [("all", frame)]:
+                    covariates = _covariates(part, pilot)
+                    context = {
+                        "pilot_id": pilot.id,
+                        "design": pilot.design,
+                        "outcome_id": outcome.id,
+                        "outcome_type": outcome.type,
+                        "outcome_level": outcome.level,
+                        "is_primary": primary,
+                        "evaluation_year": year,
+                        "subgroup": subgroup,
+                        "analysis": "itt",
+                        "covariates": ", ".join(covariates) or "none",
+                        "provenance": provenance,
+                    }
+                    try:
+                        if matched is not None:
+                            keep = part.get_column("school_id").unique().implode()
+                            found = _did(
+                                data, pilot, outcome, year,
+                                matched.filter(pl.col("school_id").is_in(keep)),
+                            )  # fmt: skip
+                        else:
+                            found = _itt(part, pilot, outcome, covariates)
+                            headline = next(r for r in found if r["headline"])
+                            if primary and subgroup == "all" and outcome.type != "binary":
+                                found += _cace(
+                                    data, part, pilot, outcome, covariates, headline["sd_used"]
+                                )
+                    except (ValueError, np.linalg.LinAlgError) as error:
+                        found = [
+                            {
+                                "measure": "not_estimable",
+                                "headline": True,
+                                "estimate_status": "not_estimable",
+                                "estimator": str(error)[:200],
+                            }
+                        ]
+                    for row in found:
+                        rows.append({**context, **NOT_APPLICABLE, **row})
+    frame = pl.DataFrame(rows, schema=ESTIMATE_SCHEMA)
+    small = (pl.col("n_treatment") < DEFAULT_THRESHOLD) | (pl.col("n_control") < DEFAULT_THRESHOLD)
+    attainment = [o.id for o in data.registry.outcomes.values() if o.pupil_attainment]
+    frame = frame.with_columns(
+        pl.when(pl.col("estimate_status").is_not_null())
+        .then(pl.col("estimate_status"))
+        .when(small.fill_null(False))
+        .then(pl.lit("c"))
+        .otherwise(pl.lit("value"))
+        .alias("estimate_status")
+    ).with_columns(
+        pl.when(pl.col("estimate_status") == "c").then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("estimate", "ci_lower", "ci_upper", "se")
+    )
+    months = [
+        months_progress(g, is_pupil_attainment=True) if h and o in attainment else None
+        for g, h, o in zip(frame["estimate"], frame["headline"], frame["outcome_id"], strict=True)
+    ]
+    return frame.with_columns(pl.Series("months_progress", months, dtype=pl.Int64)).sort(
+        "pilot_id", "outcome_id", "evaluation_year", "subgroup", "analysis", "measure", "model",
+        "variance", nulls_last=True,
+    )  # fmt: skip
+
+
+BALANCE_NUMERIC = (
+    "baseline_wellbeing",
+    "baseline_self_efficacy",
+    "years_in_role",
+    "fsm_percent",
+    "pupils",
+    "ks1_prior_attainment",
+    "baseline_ks4_attainment",
+)
+BALANCE_FLAGS = {
+    "female": pl.col("sex") == "female",
+    "global_majority_background": pl.col("global_majority") == "yes",
+    "disadvantaged_school": pl.col("disadvantaged_school"),
+}
+
+
+def _balance_table(frame: pl.DataFrame, **kwargs) -> pl.DataFrame:
+    flags = {
+        k: v
+        for k, v in BALANCE_FLAGS.items()
+        if all(c in frame.columns for c in v.meta.root_names())
+    }
+    frame = frame.with_columns(expr.cast(pl.Float64).alias(name) for name, expr in flags.items())
+    candidates = [c for c in (*BALANCE_NUMERIC, *flags) if c in frame.columns]
+    usable = [
+        c for c in candidates
+        if frame.get_column(c).drop_nulls().n_unique() > 1
+        and frame.drop_nulls(c).get_column("t").n_unique() == 2
+    ]  # fmt: skip
+    return baseline_balance(frame, "t", usable, **kwargs)
+
+
+def balance(data: PilotData) -> pl.DataFrame:
+    """One row per pilot x sample x unit level x covariate: means, SDs, SMD (denominator
+    stated), variance ratio and WWC band by arm, at allocation (before and after matching for
+    the matched design)."""
+    parts = []
+    for pilot in data.pilots_with_data():
+        first = pilot.cohorts[0][1]
+        context = {"pilot_id": pilot.id, "provenance": data.provenance(pilot.id)}
+        schools = _school_baseline(data, pilot)
+        if pilot.design == "individual_randomised":
+            people = (
+                data.of("participants", pilot.id)
+                .join(schools, on="school_id", how="left")
+                .sort("participant_id")
+            )
+            people = people.with_columns((pl.col("arm") == "treatment").cast(pl.Int8).alias("t"))
+            tables = [("as randomised", "participant", _balance_table(people))]
+        elif pilot.design == "cluster_randomised":
+            units = schools.sort("school_id").with_columns(
+                (pl.col("school_arm") == "treatment").cast(pl.Int8).alias("t")
+            )
+            outcome = data.registry.outcomes[pilot.primary_outcomes[0]]
+            pupils = pl.concat(
+                [unit_frame(data, pilot, outcome, year) for year in pilot.evaluation_years]
+            ).select("t", "ks1_prior_attainment")
+            tables = [
+                ("as randomised", "school", _balance_table(units)),
+                ("as randomised", "pupil", _balance_table(pupils)),
+            ]
+        else:
+            matched, _ = matched_units(data, pilot)
+            before = _balance_table(matched)
+            denominators = dict(
+                zip(
+                    before["covariate"],
+                    np.sqrt((before["sd_treatment"] ** 2 + before["sd_control"] ** 2) / 2),
+                    strict=True,
+                )
+            )
+            after = _balance_table(
+                matched.filter(pl.col("match_weight") > 0),
+                weights="match_weight",
+                fixed_denominators=denominators,
+            )
+            tables = [("before matching", "school", before), ("after matching", "school", after)]
+        for sample, level, table in tables:
+            parts.append(
+                table.with_columns(
+                    pl.lit(context["pilot_id"]).alias("pilot_id"),
+                    pl.lit(sample).alias("sample"),
+                    pl.lit(level).alias("unit_level"),
+                    pl.lit(first).alias("allocated_from"),
+                    pl.lit(context["provenance"]).alias("provenance"),
+                )
+            )
+    frame = pl.concat(parts, how="diagonal_relaxed")
+    leading = ["pilot_id", "sample", "unit_level", "covariate"]
+    return frame.select(*leading, pl.exclude(leading)).sort(leading)
+
+
+def attrition(data: PilotData, pilot: Pilot, year: str) -> pl.DataFrame:
+    """Attrition on the primary outcome in `year`, by arm (randomisation to analysis)."""
+    outcome = data.registry.outcomes[pilot.primary_outcomes[0]]
+    frame = unit_frame(data, pilot, outcome, year)
+    return attrition_by_arm(frame, "arm", "analysed")
+
+
+def security(data: PilotData, judgements: pl.DataFrame) -> pl.DataFrame:
+    """One row per pilot x evaluation year: the padlock rating and every input to it."""
+    rows = []
+    current = judgements.filter(pl.col("is_current"))
+    for pilot in data.pilots_with_data():
+        mine = current.filter(pl.col("pilot_id") == pilot.id)
+        outcome = data.registry.outcomes[pilot.primary_outcomes[0]]
+        for year in pilot.evaluation_years:
+            if unit_frame(data, pilot, outcome, year).is_empty():
+                continue  # no delivery for that year yet
+            table = attrition(data, pilot, year)
+            overall = table.filter(pl.col("arm") == "overall").row(0, named=True)
+            rating = security_rating(pilot.design, overall["attrition_percent"], mine)
+            rows.append(
+                {
+                    "pilot_id": pilot.id,
+                    "evaluation_year": year,
+                    "primary_outcome": outcome.id,
+                    "unit_level": outcome.level,
+                    "randomised_or_in_sample": overall["randomised"],
+                    "analysed": overall["analysed"],
+                    "differential_attrition_pp": overall["differential_attrition_pp"],
+                    **rating,
+                    "judgements_as_of": str(mine.get_column("judged_on").max()),
+                    "reviewers": ", ".join(sorted(set(mine.get_column("reviewer").to_list()))),
+                    "provenance": data.provenance(pilot.id),
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def costs(data: PilotData) -> pl.DataFrame:
+    """One row per pilot: costs over the three years, per participant, per pupil per year
+    (start-up spread over three years) and the EEF cost band."""
+    rows = []
+    for pilot in data.pilots_with_data():
+        frame = data.of("costs", pilot.id)
+        start_up = frame.filter(pl.col("cost_category") == "start_up")["amount_gbp"].sum()
+        annual = (
+            frame.filter(pl.col("cost_category") != "start_up")
+            .group_by("evaluation_year")
+            .agg(pl.col("amount_gbp").sum())
+            .sort("evaluation_year")
+        )
+        participants = data.of("participants", pilot.id).filter(pl.col("arm") == "treatment").height
+        pupils = int(frame["pupils_in_participant_schools"].max() or 0)
+        summary = cost_summary(start_up, annual["amount_gbp"].to_list(), participants, pupils)
+        by_year = dict(zip(annual["evaluation_year"], annual["amount_gbp"], strict=True))
+        rows.append(
+            {
+                "pilot_id": pilot.id,
+                "start_up_gbp": float(start_up),
+                **{
+                    f"annual_cost_{y[:4]}_{y[5:]}_gbp": float(by_year.get(y, 0.0))
+                    for y in pilot.evaluation_years
+                },
+                "participants_treated": participants,
+                "pupils_in_participant_schools": pupils,
+                **summary.row(0, named=True),
+                "planned_cost_per_participant_gbp": pilot.cost_per_participant_gbp,
+                "provenance": data.provenance(pilot.id),
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def registry_frame(data: PilotData, registry_provenance: str) -> pl.DataFrame:
+    """One row per registered pilot, with where its data come from."""
+    present = {p.id for p in data.pilots_with_data()}
+    return data.registry.to_frame().with_columns(
+        pl.lit(registry_provenance).alias("registry_provenance"),
+        pl.col("pilot_id")
+        .map_elements(
+            lambda p: data.provenance(p) if p in present else "no data",
+            return_dtype=pl.String,
+        )
+        .alias("provenance"),
+    )

@@ -14,7 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_LINK_MODE := copy
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help run test dev lint format clean
+.PHONY: help run test dev daemon lint format clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ test: $(SYNCED) ## Run the whole test suite (unit, materialisation, notebooks)
 
 dev: $(SYNCED) $(DAGSTER_HOME)/dagster.yaml ## Open the Dagster UI on http://127.0.0.1:3000
 	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+
+daemon: $(SYNCED) $(DAGSTER_HOME)/dagster.yaml ## Run schedules and sensors without the UI (Ctrl-C stops)
+	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster-daemon run -m pipelines.definitions
 
 lint: $(SYNCED) ## Check code style with ruff
 	$(VENV)/bin/ruff check .

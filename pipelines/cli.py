@@ -1,6 +1,7 @@
 """Command line for people without the Dagster UI.
 
     python -m pipelines.cli run      rebuild everything from data/raw/ and publish
+                      [--question takeup|representation|pilots]  only one question's assets
     python -m pipelines.cli fetch    download new releases of registered data sets into data/raw/
     python -m pipelines.cli gate F   screen EES files (or DfE's screener corpus) with the gate
     python -m pipelines.cli status   last publication, its inputs, what is synthetic or stale
@@ -28,21 +29,47 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def run(log_level: str) -> int:
+# Marts and charts of each question, by name prefix; `run --question` rebuilds them, what they
+# read, and the publication (the other questions' marts are republished as they were).
+QUESTIONS = {
+    "takeup": ("npq_", "dim_npq_", "release_changes"),
+    "representation": ("rep_",),
+    "pilots": ("pilot_",),
+}
+
+
+def question_selection(definitions: dg.Definitions, question: str) -> list[dg.AssetKey]:
+    graph = definitions.resolve_asset_graph()
+    own = [
+        key
+        for key in graph.get_all_asset_keys()
+        if key.path[0] in ("marts", "charts") and key.path[-1].startswith(QUESTIONS[question])
+    ]
+    selection = dg.AssetSelection.assets(*own).upstream() | dg.AssetSelection.assets(
+        dg.AssetKey(["publish", "npq_observatory"])
+    )
+    return sorted(selection.resolve(graph), key=lambda k: k.to_user_string())
+
+
+def run(log_level: str, question: str | None = None) -> int:
     from pipelines.definitions import defs
 
     started = time.perf_counter()
-    job = defs().resolve_job_def("refresh_all")
+    definitions = defs()
+    job = definitions.resolve_job_def("refresh_all")
+    selection = question_selection(definitions, question) if question else None
     with _instance() as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}}
+            },
+            asset_selection=selection,
         )
+    # Steps were reported as they finished (pipelines/progress.py); failures again, in full.
     for event in result.all_events:
-        if event.event_type == dg.DagsterEventType.STEP_SUCCESS:
-            print(f"  done    {event.step_key}")
-        elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.event_specific_data.error
             message = error.cause.message if error.cause else error.message
             print(f"  FAILED  {event.step_key}: {message.strip()}", file=sys.stderr)
@@ -115,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="rebuild every asset and publish")
     run_parser.add_argument("--log-level", default="WARNING", help="Dagster console log level")
+    run_parser.add_argument(
+        "--question",
+        choices=sorted(QUESTIONS),
+        help="rebuild one question's marts and charts (and what they read), then republish",
+    )
     fetch_parser = commands.add_parser("fetch", help="download new releases into data/raw/")
     fetch_parser.add_argument("names", nargs="*", help="data sets to fetch (default: all)")
     gate_parser = commands.add_parser("gate", help="screen EES files with the ingest gate")
@@ -144,7 +176,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return gate.main(args.targets)
     if args.command == "run":
-        return run(args.log_level)
+        return run(args.log_level, args.question)
     if args.command == "fetch":
         return fetch(args.names or None)
     return 2

@@ -38,15 +38,37 @@ class Workspace:
     def published_db(self) -> Path:
         return self.marts / "npq_observatory.duckdb"
 
-    def run(self) -> dg.ExecuteInProcessResult:
-        """Run the refresh job in this process on this workspace."""
+    def run(self, downstream_of: str | None = None) -> dg.ExecuteInProcessResult:
+        """Run the refresh job in this process on this workspace: everything, or only what
+        depends on the raw asset of one data set (as the raw sensor would)."""
         from pipelines.definitions import defs
         from pipelines.defs.resources import project_resources
 
-        job = defs().resolve_job_def("refresh_all")
-        return job.execute_in_process(
-            resources=project_resources(self.raw, self.work, self.marts), raise_on_error=False
-        )
+        if not downstream_of:
+            return (
+                defs()
+                .resolve_job_def("refresh_all")
+                .execute_in_process(
+                    resources=project_resources(self.raw, self.work, self.marts),
+                    raise_on_error=False,
+                )
+            )
+        # A subset run takes its resources from the definitions, so point them here.
+        saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
+        try:
+            definitions = defs()
+            raw = dg.AssetSelection.assets(dg.AssetKey(["raw", downstream_of]))
+            selection = list(raw.downstream().resolve(definitions.resolve_asset_graph()))
+            return definitions.resolve_job_def("refresh_all").execute_in_process(
+                raise_on_error=False, asset_selection=selection
+            )
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
     def subprocess_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
@@ -64,4 +86,13 @@ def published(tmp_path_factory) -> Workspace:
 
 @pytest.fixture
 def workspace(tmp_path) -> Workspace:
+    return Workspace(tmp_path)
+
+
+@pytest.fixture
+def finished(published, tmp_path) -> Workspace:
+    """A private copy of the finished `published` workspace (raw, working database,
+    publication), for tests that change or re-run it without paying for a first run."""
+    for name in ("raw", "work", "marts"):
+        shutil.copytree(published.root / name, tmp_path / name, symlinks=True)
     return Workspace(tmp_path)

@@ -8,13 +8,13 @@ import duckdb
 from tests.conftest import PROJECT_ROOT
 
 
-def test_open_reader_does_not_block_refresh(workspace):
-    assert workspace.run().success
+def test_open_reader_does_not_block_refresh(finished):
+    workspace = finished  # a good publication is already in place
     reader = duckdb.connect(str(workspace.published_db), read_only=True)
     try:
         before = reader.sql("SELECT published_at FROM _publication").fetchall()
         done = subprocess.run(
-            [sys.executable, "-m", "pipelines.cli", "run"],
+            [sys.executable, "-m", "pipelines.cli", "run", "--question", "takeup"],
             cwd=PROJECT_ROOT,
             env=workspace.subprocess_env(),
             capture_output=True,

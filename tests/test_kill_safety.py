@@ -8,14 +8,12 @@ whole refresh at random moments, and after all of them a refresh must complete.
 
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
 import duckdb
-import pytest
 
 from tests.conftest import PROJECT_ROOT, Workspace
 
@@ -71,15 +69,8 @@ def _kill_after(process: subprocess.Popen, delay: float) -> bool:
         return True
 
 
-@pytest.fixture
-def killable(published, tmp_path) -> Workspace:
-    """A copy of a finished workspace (raw, working database, publication) to abuse."""
-    for name in ("raw", "work", "marts"):
-        shutil.copytree(published.root / name, tmp_path / name, symlinks=True)
-    return Workspace(tmp_path)
-
-
-def test_sigkill_at_random_moments_never_damages_the_publication(killable):
+def test_sigkill_at_random_moments_never_damages_the_publication(finished):
+    killable = finished
     rng = random.Random(20240831)
     expected = _snapshot(killable.published_db)
     publish_only = [sys.executable, "-c", PUBLISH_ONLY, str(killable.work), str(killable.marts)]

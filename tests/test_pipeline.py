@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.definitions import defs
+from pipelines.defs.marts.pilots import PILOT_MARTS
 from pipelines.defs.marts.representation import REPRESENTATION_MARTS
 from pipelines.defs.marts.takeup import TAKEUP_MARTS
 
@@ -99,7 +100,12 @@ def test_publication_has_exports_and_chart_pack(published):
 
 def test_publication_lists_its_tables(published):
     rows = dict(_query(published.published_db, "SELECT table_name, row_count FROM _publication"))
-    assert set(rows) == {*TAKEUP_MARTS, "release_changes", *REPRESENTATION_MARTS}
+    assert set(rows) == {
+        *TAKEUP_MARTS,
+        "release_changes",
+        *REPRESENTATION_MARTS,
+        *PILOT_MARTS,
+    }
     for table, count in rows.items():
         assert _query(published.published_db, f"SELECT count(*) FROM {table}") == [(count,)]
     assert rows["npq_takeup_by_year"] == 5
@@ -113,8 +119,8 @@ def _digest(folder):
     }
 
 
-def test_running_twice_gives_the_same_publication(workspace):
-    assert workspace.run().success
+def test_running_twice_gives_the_same_publication(finished):
+    workspace = finished  # a good publication is already in place
     first_rows = _query(workspace.published_db, "SELECT * FROM npq_takeup_by_year ORDER BY ALL")
     first_charts = _digest(workspace.marts / "charts")
     assert workspace.run().success
@@ -141,13 +147,13 @@ def _corrupt_raw(workspace, old: str, new: str) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest))
 
 
-def test_failed_blocking_check_keeps_last_publication(workspace):
-    assert workspace.run().success
+def test_failed_blocking_check_keeps_last_publication(finished):
+    workspace = finished  # a good publication is already in place
     before = workspace.published_db.read_bytes()
     charts_before = _digest(workspace.marts / "charts")
 
-    _corrupt_raw(workspace, ",31677,", ",-31677,")  # a negative count passes the reader
-    result = workspace.run()
+    _corrupt_raw(workspace, ",5.5,", ",155.5,")  # a share over 100 passes the reader
+    result = workspace.run(downstream_of="npq_participants")
 
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
@@ -162,11 +168,11 @@ def test_failed_blocking_check_keeps_last_publication(workspace):
     assert _digest(workspace.marts / "charts") == charts_before
 
 
-def test_bad_input_names_file_row_and_column(workspace):
-    assert workspace.run().success
+def test_bad_input_names_file_row_and_column(finished):
+    workspace = finished  # a good publication is already in place
     before = workspace.published_db.read_bytes()
     _corrupt_raw(workspace, ",38906,", ",38,906,")  # an unquoted thousands separator
-    result = workspace.run()
+    result = workspace.run(downstream_of="npq_participants")
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
     message = failure.event_specific_data.error.to_string()
@@ -178,7 +184,7 @@ def test_bad_input_names_file_row_and_column(workspace):
 def test_edited_raw_file_is_refused(workspace):
     data = workspace.raw / "ees" / "npq_participants" / "2024-25" / "npq_participants_national.csv"
     data.write_text(data.read_text().replace("31677", "31678"))
-    result = workspace.run()
+    result = workspace.run(downstream_of="npq_participants")
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
     assert "does not match its manifest" in failure.event_specific_data.error.to_string()
@@ -214,6 +220,12 @@ def test_definitions_snapshot():
         "spc_white_british_share",
         "swf_leadership_diversity",
         "swf_teacher_totals",
+        # pilot evaluator files (question 3): checked against the contract, pseudonymised
+        "pilot_participants",
+        "pilot_schools",
+        "pilot_outcomes",
+        "pilot_dosage",
+        "pilot_costs",
     ]
     expected = {f"raw/{n}": ("raw", []) for n in staged}
     expected |= {f"staging/{n}": ("staging", [f"raw/{n}"]) for n in staged}
@@ -263,6 +275,15 @@ def test_definitions_snapshot():
             "staging/swf_leadership_diversity",
         ],
     }
+    pilot_units = ["staging/pilot_outcomes", "staging/pilot_participants", "staging/pilot_schools"]
+    marts |= {
+        "pilot_registry": ["staging/pilot_participants"],
+        "pilot_flow": ["marts/pilot_registry", *pilot_units],
+        "pilot_balance": pilot_units,
+        "pilot_estimates": ["staging/pilot_dosage", *pilot_units],
+        "pilot_security": pilot_units,
+        "pilot_costs": ["staging/pilot_costs", "staging/pilot_participants"],
+    }
     expected |= {f"marts/{name}": ("marts", reads) for name, reads in marts.items()}
     expected |= {
         "charts/npq_cumulative_starts": (
@@ -285,6 +306,9 @@ def test_definitions_snapshot():
         ),
         "charts/rep_npq_pipeline": ("charts", ["marts/rep_npq_pipeline"]),
         "charts/rep_regional_gaps": ("charts", ["marts/rep_workforce_by_grade"]),
+        "charts/pilot_forest_plot": ("charts", ["marts/pilot_estimates"]),
+        "charts/pilot_participant_flow": ("charts", ["marts/pilot_flow"]),
+        "charts/pilot_balance": ("charts", ["marts/pilot_balance"]),
     }
     charts = sorted(k for k in expected if k.startswith("charts/"))
     expected |= {
@@ -321,8 +345,8 @@ def test_jobs_and_schedules_resolve():
     assert fetch_ops == {"fetch_new_releases"}
 
 
-def test_file_failing_the_gate_is_refused_logged_and_kept(workspace):
-    assert workspace.run().success
+def test_file_failing_the_gate_is_refused_logged_and_kept(finished):
+    workspace = finished  # a good publication is already in place
     before = workspace.published_db.read_bytes()
     folder = workspace.raw / "ees" / "npq_participants" / "2024-25"
     data = folder / "npq_participants_national.csv"
@@ -333,7 +357,7 @@ def test_file_failing_the_gate_is_refused_logged_and_kept(workspace):
     (folder / "manifest.json").write_text(json.dumps(manifest))
     refused = data.read_bytes()
 
-    result = workspace.run()
+    result = workspace.run(downstream_of="npq_participants")
 
     assert not result.success
     log = [json.loads(line) for line in (workspace.work / "rejected_files.jsonl").open()]

@@ -62,7 +62,10 @@ def validate(frame: pd.DataFrame, suite_name: str, folder: Path = EXPECTATIONS_D
         .add_batch_definition_whole_dataframe(suite_name)
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    result = batch.validate(suite, result_format="SUMMARY")
+    # The cheap pass first; only a failing suite is run again for the rows to show.
+    result = batch.validate(suite, result_format="BOOLEAN_ONLY")
+    if not result.success:
+        result = batch.validate(suite, result_format="SUMMARY")
     failures = [
         Failure(
             expectation=r.expectation_config.type,

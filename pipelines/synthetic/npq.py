@@ -437,6 +437,9 @@ def allocate(
     rest = int(total) - int(out.sum())
     idx = np.flatnonzero(free)
     lo_f, w_f = lo[idx], w[idx]
+    if w_f.size and 0 < w_f.max() < 1e-150:
+        # Only proportions matter; rescale vanishing weights so rest / sum cannot overflow.
+        w_f = w_f / w_f.max()
     hi_f = np.where(w_f > 0, hi[idx], lo_f)
     if np.any(lo_f > hi_f) or not lo_f.sum() <= rest <= hi_f.sum():
         raise ValueError(f"cannot share {rest} between floors {lo_f.sum()} and caps {hi_f.sum()}")

@@ -517,9 +517,17 @@ def verified_files(folder: Path) -> list[RawFile]:
     return files
 
 
+def release_dirs(folder: Path) -> list[Path]:
+    """A data set's release folders, oldest first (folder names sort by release, then date);
+    hidden folders (a fetch in progress) are not releases."""
+    if not folder.exists():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def latest_release_dir(folder: Path) -> Path:
-    """The newest release folder of a data set (folder names sort by release, then date)."""
-    releases = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    """The newest release folder of a data set."""
+    releases = release_dirs(folder)
     if not releases:
         raise InputError(folder, "holds no release folder", rule="manifest")
     return releases[-1]

@@ -28,8 +28,8 @@ from pipelines.charts.style import (
     house_axes,
 )
 from pipelines.charts.takeup_breakdowns import _finish_panels, _panel_axes
+from pipelines.sources import OGL
 
-OGL = "Open Government Licence v3.0"
 WORKFORCE = "DfE, School workforce in England, Teacher characteristics (data set b6542541)"
 PUPILS = "DfE, Schools, pupils and their characteristics 2021/22, pupils by ethnicity"
 NPQ = "DfE, Teacher and leader development: ECF and NPQs, NPQ participants 2024-25 (79418e7a)"

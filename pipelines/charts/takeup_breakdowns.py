@@ -25,8 +25,8 @@ from pipelines.charts.style import (
     finish,
     house_axes,
 )
+from pipelines.sources import OGL
 
-OGL = "Open Government Licence v3.0"
 PUBLICATION = "DfE, Teacher and leader development: ECF and NPQs"
 PARTICIPANTS = f"{PUBLICATION}, NPQ participants 2024-25 (data set 79418e7a)"
 COMPLETIONS = f"{PUBLICATION}, NPQ completions 2024-25 (data set 21ee618f)"

@@ -7,10 +7,12 @@ seconds; assets that never validate do not pay for it.
 import json
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipelines.paths import EXPECTATIONS_DIR
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def load_suite(name: str, folder: Path = EXPECTATIONS_DIR) -> dict:
     return json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
 
 
-def validate(frame: pd.DataFrame, suite_name: str, folder: Path = EXPECTATIONS_DIR) -> Validation:
+def validate(frame: "pd.DataFrame", suite_name: str, folder: Path = EXPECTATIONS_DIR) -> Validation:
     """Validate a pandas frame against a stored suite in an ephemeral GX context."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig

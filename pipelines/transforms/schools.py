@@ -74,12 +74,11 @@ def stage_school_level(raw: pl.DataFrame, source: Source) -> pl.DataFrame:
             parts.append(_type_file(part, source, file))
         except InputError as err:
             # Name the column as the file spells it, not as staging renames it.
-            published = {ours: theirs for theirs, ours in source.columns.items()}
             raise InputError(
                 err.file,
                 err.detail,
                 row=err.row,
-                column=published.get(err.column, err.column),
+                column=_published_name(source, err.column),
                 rule=err.rule,
             ) from None
     typed = pl.concat(parts, how="vertical")
@@ -127,6 +126,11 @@ def _typed(
     return out
 
 
+def _published_name(source: Source, column: str | None) -> str | None:
+    """A staging column as the file spells it (errors name what the user can see)."""
+    return next((theirs for theirs, ours in source.columns.items() if ours == column), column)
+
+
 def _unique(frame: pl.DataFrame, keys: list[str], source: Source) -> None:
     dup = frame.filter(pl.struct(keys).is_duplicated())
     if dup.height:
@@ -135,6 +139,6 @@ def _unique(frame: pl.DataFrame, keys: list[str], source: Source) -> None:
             first["source_file"],
             f"repeats the key {', '.join(f'{k}={first[k]}' for k in keys)}",
             row=first[ROW],
-            column={ours: theirs for theirs, ours in source.columns.items()}[keys[-1]],
+            column=_published_name(source, keys[-1]),
             rule="duplicate_rows",
         )

@@ -16,10 +16,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.marts.takeup import mart_suite
 from pipelines.defs.raw.pilots import PILOT_TAGS, registry_file
 from pipelines.defs.resources import ProjectPaths
-from pipelines.disclosure import protect
-from pipelines.pilots import analysis
 from pipelines.pilots.registry import load_registry
-from pipelines.stats.security import load_threat_judgements
 from pipelines.warehouse import qualified, read_sql, sql_description, table_metadata, write_frame
 
 STAGED = ("participants", "schools", "outcomes", "dosage", "costs")
@@ -53,12 +50,20 @@ PILOT_MARTS: dict[str, list[str]] = {
 }
 
 
-def _data(con, paths: ProjectPaths) -> analysis.PilotData:
+def _analysis():
+    """pipelines/pilots/analysis.py, imported when a pilot mart is built: it loads statsmodels,
+    linearmodels and scipy (seconds), which loading the code location must not pay for."""
+    from pipelines.pilots import analysis
+
+    return analysis
+
+
+def _data(con, paths: ProjectPaths):
     frames = {
         name: con.sql(f"SELECT * FROM {qualified('staging', f'pilot_{name}')}").pl()
         for name in STAGED
     }
-    return analysis.PilotData(load_registry(registry_file(paths)), **frames)
+    return _analysis().PilotData(load_registry(registry_file(paths)), **frames)
 
 
 def _store(con, name: str, frame: pl.DataFrame) -> dg.MaterializeResult:
@@ -91,7 +96,7 @@ def pilot_registry(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materializ
     status = yaml.safe_load(registry_file(paths).read_text(encoding="utf-8")).get("provenance")
     with duckdb.get_connection() as con:
         return _store(
-            con, "pilot_registry", analysis.registry_frame(_data(con, paths), status or "")
+            con, "pilot_registry", _analysis().registry_frame(_data(con, paths), status or "")
         )
 
 
@@ -106,6 +111,8 @@ def pilot_registry(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materializ
     ),
 )
 def pilot_flow(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    from pipelines.disclosure import protect
+
     with duckdb.get_connection() as con:
         counts = con.sql(read_sql("marts", "pilot_flow")).pl()
         protected = protect(
@@ -132,7 +139,7 @@ def pilot_flow(duckdb: DuckDBResource) -> dg.MaterializeResult:
 )
 def pilot_balance(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
-        return _store(con, "pilot_balance", analysis.balance(_data(con, paths)))
+        return _store(con, "pilot_balance", _analysis().balance(_data(con, paths)))
 
 
 @dg.asset(
@@ -150,7 +157,7 @@ def pilot_balance(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materialize
 )
 def pilot_estimates(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
-        return _store(con, "pilot_estimates", analysis.estimates(_data(con, paths)))
+        return _store(con, "pilot_estimates", _analysis().estimates(_data(con, paths)))
 
 
 @dg.asset(
@@ -165,11 +172,13 @@ def pilot_estimates(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materiali
     ),
 )
 def pilot_security(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
+    from pipelines.stats.security import load_threat_judgements
+
     judgements = load_threat_judgements(
         Path(paths.raw_dir) / "pilots" / "registry" / "threat_judgements.csv"
     )
     with duckdb.get_connection() as con:
-        return _store(con, "pilot_security", analysis.security(_data(con, paths), judgements))
+        return _store(con, "pilot_security", _analysis().security(_data(con, paths), judgements))
 
 
 @dg.asset(
@@ -184,7 +193,7 @@ def pilot_security(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materializ
 )
 def pilot_costs(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
-        return _store(con, "pilot_costs", analysis.costs(_data(con, paths)))
+        return _store(con, "pilot_costs", _analysis().costs(_data(con, paths)))
 
 
 defs = dg.Definitions(

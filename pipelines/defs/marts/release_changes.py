@@ -8,18 +8,12 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.resources import ProjectPaths
 from pipelines.ees import read_ees_csv
 from pipelines.quality.checks import check_table
-from pipelines.sources import SOURCES, to_current_layout, verified_files
+from pipelines.sources import SOURCES, release_dirs, to_current_layout, verified_files
 from pipelines.transforms.releases import CHANGES_SCHEMA, release_changes
 from pipelines.warehouse import table_metadata, write_frame
 
 # Release-text figures: the original 2022/23 text, its correction, and the later release.
 TEXT_KEYS = ["time_period", "funding", "breakdown", "group_name", "measure"]
-
-
-def _published_releases(folder: Path) -> list[Path]:
-    if not folder.exists():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 @dg.asset(
@@ -38,7 +32,7 @@ def release_changes_mart(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mate
     """
     parts = [pl.DataFrame(schema=CHANGES_SCHEMA)]
     for source in (s for s in SOURCES.values() if s.in_pipeline and s.layout == "ees"):
-        releases = _published_releases(source.folder(Path(paths.raw_dir)))
+        releases = release_dirs(source.folder(Path(paths.raw_dir)))
         frames = []
         for folder in releases[-2:]:
             files = verified_files(folder)

@@ -2,6 +2,7 @@
 
     python -m pipelines.cli run      rebuild everything from data/raw/ and publish
                       [--question takeup|representation|pilots]  only one question's assets
+    python -m pipelines.cli charts   redraw the chart pack from the published marts
     python -m pipelines.cli fetch    download new releases of registered data sets into data/raw/
     python -m pipelines.cli gate F   screen EES files (or DfE's screener corpus) with the gate
     python -m pipelines.cli status   last publication, its inputs, what is synthetic or stale
@@ -15,11 +16,14 @@ exits 3 when data/raw/ has changed since the publication).
 import argparse
 import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import dagster as dg
 
 from pipelines import paths
+from pipelines.warehouse import qualified
 
 
 def _instance() -> dg.DagsterInstance:
@@ -67,19 +71,7 @@ def run(log_level: str, question: str | None = None) -> int:
             },
             asset_selection=selection,
         )
-    # Steps were reported as they finished (pipelines/progress.py); failures again, in full.
-    for event in result.all_events:
-        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            error = event.event_specific_data.error
-            message = error.cause.message if error.cause else error.message
-            print(f"  FAILED  {event.step_key}: {message.strip()}", file=sys.stderr)
-    for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed:
-            print(
-                f"  CHECK FAILED  {evaluation.asset_key.to_user_string()} "
-                f"{evaluation.check_name}: {evaluation.description}",
-                file=sys.stderr,
-            )
+    _report_failures(result)
     elapsed = time.perf_counter() - started
     if not result.success:
         print(
@@ -94,6 +86,90 @@ def run(log_level: str, question: str | None = None) -> int:
     print(f"  exports (Parquet, CSV): {marts / 'exports'}")
     print(f"  chart pack: {marts / 'charts'}")
     return 0
+
+
+def _report_failures(result: dg.ExecuteInProcessResult) -> None:
+    # Steps were reported as they finished (pipelines/progress.py); failures again, in full.
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.event_specific_data.error
+            message = error.cause.message if error.cause else error.message
+            print(f"  FAILED  {event.step_key}: {message.strip()}", file=sys.stderr)
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            print(
+                f"  CHECK FAILED  {evaluation.asset_key.to_user_string()} "
+                f"{evaluation.check_name}: {evaluation.description}",
+                file=sys.stderr,
+            )
+
+
+def charts(log_level: str) -> int:
+    """Redraw every chart from the published marts and swap in the new chart pack.
+
+    The charts read a scratch copy of the published database, so the pack always shows the
+    marts that passed their checks and were published, whatever is in the working area; the
+    published database itself is not touched.
+    """
+    import duckdb
+
+    from pipelines.publish import publish_charts
+
+    published, marts = paths.published_db_path(), paths.marts_dir()
+    if not published.exists():
+        print(
+            f"charts failed: there is no publication at {published}; run "
+            "`python -m pipelines.cli run` (or `make run`) first.",
+            file=sys.stderr,
+        )
+        return 1
+    started = time.perf_counter()
+    paths.work_dir().mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="charts-", dir=paths.work_dir()) as scratch:
+        _copy_published_marts(duckdb, published, Path(scratch) / paths.WORKING_DB_NAME)
+        saved = os.environ.get("NPQ_WORK_DIR")
+        os.environ["NPQ_WORK_DIR"] = scratch  # the chart assets read and draw here
+        try:
+            from pipelines.definitions import defs
+            from pipelines.defs.publish.npq_observatory import CHARTS
+
+            definitions = defs()
+            selection = [dg.AssetKey(["charts", name]) for name in CHARTS]
+            with _instance() as instance:
+                result = definitions.resolve_job_def("refresh_all").execute_in_process(
+                    instance=instance,
+                    raise_on_error=False,
+                    asset_selection=selection,
+                    run_config={
+                        "loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}}
+                    },
+                )
+        finally:
+            if saved is None:
+                os.environ.pop("NPQ_WORK_DIR", None)
+            else:
+                os.environ["NPQ_WORK_DIR"] = saved
+        _report_failures(result)
+        if not result.success:
+            print(f"Chart pack not rebuilt; {marts / 'charts'} is unchanged.", file=sys.stderr)
+            return 1
+        pack = publish_charts(CHARTS, Path(scratch) / "charts", marts)
+    print(f"Chart pack redrawn from {published} in {time.perf_counter() - started:.1f} s: {pack}")
+    return 0
+
+
+def _copy_published_marts(duckdb, published: Path, target: Path) -> None:
+    """The published tables as schema `marts` of a new database, where chart assets look."""
+    with duckdb.connect(str(target)) as con:
+        con.execute("ATTACH ? AS pub (READ_ONLY)", [str(published)])
+        con.execute("CREATE SCHEMA marts")
+        tables = con.sql(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'pub' "
+            "AND NOT starts_with(table_name, '_')"
+        ).fetchall()
+        for (table,) in tables:
+            name = qualified("marts", table)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM {qualified('pub', table)}")
 
 
 def fetch(names: list[str] | None) -> int:
@@ -147,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         choices=sorted(QUESTIONS),
         help="rebuild one question's marts and charts (and what they read), then republish",
     )
+    charts_parser = commands.add_parser(
+        "charts", help="redraw the chart pack from the published marts"
+    )
+    charts_parser.add_argument("--log-level", default="WARNING", help="Dagster console log level")
     fetch_parser = commands.add_parser("fetch", help="download new releases into data/raw/")
     fetch_parser.add_argument("names", nargs="*", help="data sets to fetch (default: all)")
     gate_parser = commands.add_parser("gate", help="screen EES files with the ingest gate")
@@ -179,6 +259,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run(args.log_level, args.question)
     if args.command == "fetch":
         return fetch(args.names or None)
+    if args.command == "charts":
+        return charts(args.log_level)
     return 2
 
 

@@ -76,6 +76,21 @@ def publish(
     return Publication(database, exports, charts, tables, published_at)
 
 
+def publish_charts(chart_names: list[str], charts_draft: Path, marts_dir: Path) -> Path:
+    """Replace only the chart pack in `marts_dir/charts`, atomically, as `publish` does."""
+    charts = marts_dir / "charts"
+    try:
+        _fill(_staged_name(charts), lambda d: _copy_charts(chart_names, charts_draft, d))
+    except OSError as err:
+        _remove(_staged_name(charts))
+        raise PublishError(
+            f"could not write the chart pack in {charts}: {err.strerror or err}. The previous "
+            "chart pack is unchanged."
+        ) from err
+    _swap_in(_staged_name(charts), charts)
+    return charts
+
+
 def _tmp_name(final: Path) -> Path:
     return final.with_name(final.name + ".tmp")
 

@@ -27,3 +27,39 @@ def test_unknown_data_set_is_one_line_not_a_traceback(capsys):
     err = capsys.readouterr().err
     assert err.startswith("check failed: unknown data set 'no_such_data_set'")
     assert "Traceback" not in err
+
+
+def test_charts_redraws_the_pack_from_the_published_marts_alone(finished, monkeypatch, capsys):
+    import shutil
+
+    import duckdb
+
+    for key, value in finished.env.items():
+        monkeypatch.setenv(key, value)
+    charts = finished.marts / "charts"
+    before = {p.name: p.read_bytes() for p in charts.iterdir() if p.suffix in (".csv", ".txt")}
+    # The working area is not needed: charts are drawn from what was published.
+    shutil.rmtree(finished.work)
+    # A published figure that differs from what the last run drew shows in the new pack.
+    with duckdb.connect(str(finished.published_db)) as con:
+        con.execute("UPDATE npq_takeup_by_year SET npq_starts = npq_starts + 1")
+    database = finished.published_db.read_bytes()
+
+    assert main(["charts"]) == 0
+    assert "Chart pack redrawn" in capsys.readouterr().out
+    after = {p.name: p.read_bytes() for p in charts.iterdir() if p.suffix in (".csv", ".txt")}
+    assert after.keys() == before.keys()
+    changed = {name for name in before if before[name] != after[name]}
+    assert "npq_cumulative_starts.csv" in changed
+    assert all(name.startswith("npq_cumulative_starts") for name in changed), changed
+    assert finished.published_db.read_bytes() == database  # the database is only read
+    assert not [p for p in finished.marts.iterdir() if p.name.startswith(".")]  # no leftovers
+
+
+def test_charts_without_a_publication_says_what_to_do(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NPQ_MARTS_DIR", str(tmp_path / "marts"))
+    monkeypatch.setenv("NPQ_WORK_DIR", str(tmp_path / "work"))
+    assert main(["charts"]) == 1
+    err = capsys.readouterr().err
+    assert "there is no publication" in err and "make run" in err
+    assert not (tmp_path / "marts").exists()

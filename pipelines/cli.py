@@ -2,6 +2,8 @@
 
     python -m pipelines.cli run      rebuild everything from data/raw/ and publish
                       [--question takeup|representation|pilots]  only one question's assets
+    python -m pipelines.cli records  build the marts from record-level files (new years only)
+                      [--full]       restage every year
     python -m pipelines.cli charts   redraw the chart pack from the published marts
     python -m pipelines.cli fetch    download new releases of registered data sets into data/raw/
     python -m pipelines.cli gate F   screen EES files (or DfE's screener corpus) with the gate
@@ -158,6 +160,81 @@ def charts(log_level: str) -> int:
     return 0
 
 
+def records(log_level: str, full: bool = False) -> int:
+    """Stage the academic years whose record-level files are new or changed (all with
+    `full`), rebuild the record-level marts and publish them after disclosure control."""
+    import duckdb
+
+    from pipelines.records import inputs
+
+    started = time.perf_counter()
+    folder = inputs.resolve(paths.records_dir(), paths.work_dir())
+    current = inputs.fingerprints(folder)
+    database = paths.work_dir() / paths.RECORDS_DB_NAME
+    staged: dict[str, str] = {}
+    if database.exists() and not full:
+        with duckdb.connect(str(database), read_only=True) as con:
+            known = con.sql(
+                "SELECT count(*) FROM duckdb_tables() "
+                "WHERE schema_name = 'staging' AND table_name = 'rec_years'"
+            ).fetchall()[0][0]
+            if known:
+                rows = con.sql("SELECT time_period, fingerprint FROM staging.rec_years").fetchall()
+                staged = {str(year): fingerprint for year, fingerprint in rows}
+    changed = sorted(
+        {y for y, f in current.items() if staged.get(y) != f} | (set(staged) - set(current))
+    )
+    from pipelines.definitions import defs
+    from pipelines.defs.records.assets import RECORD_YEARS
+
+    definitions = defs()
+    job = definitions.resolve_job_def("refresh_records")
+    graph = definitions.resolve_asset_graph()
+    selection = [
+        key
+        for key in dg.AssetSelection.groups("records").resolve(graph)
+        if changed or key != dg.AssetKey(["staging", "rec_record_years"])
+    ]
+    tags = (
+        {
+            "dagster/asset_partition_range_start": changed[0],
+            "dagster/asset_partition_range_end": changed[-1],
+        }
+        if changed
+        else {}
+    )
+    print(
+        f"Records in {folder} ({inputs.provenance(folder)}): {len(current)} academic years; "
+        f"staging {len(changed)}: {', '.join(changed) or 'none (nothing changed)'}"
+    )
+    with _instance() as instance:
+        known_keys = set(instance.get_dynamic_partitions(RECORD_YEARS.name))
+        instance.add_dynamic_partitions(
+            RECORD_YEARS.name,
+            [y for y in sorted(set(current) | set(staged)) if y not in known_keys],
+        )
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            asset_selection=selection,
+            tags=tags,
+            run_config={
+                "loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}}
+            },
+        )
+    _report_failures(result)
+    elapsed = time.perf_counter() - started
+    if not result.success:
+        print(
+            f"Record-level refresh failed after {elapsed:.1f} s; the last publication in "
+            f"{paths.marts_dir() / 'records'} is unchanged.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Record-level refresh complete in {elapsed:.1f} s: {paths.marts_dir() / 'records'}")
+    return 0
+
+
 def _copy_published_marts(duckdb, published: Path, target: Path) -> None:
     """The published tables as schema `marts` of a new database, where chart assets look."""
     with duckdb.connect(str(target)) as con:
@@ -227,6 +304,11 @@ def main(argv: list[str] | None = None) -> int:
         "charts", help="redraw the chart pack from the published marts"
     )
     charts_parser.add_argument("--log-level", default="WARNING", help="Dagster console log level")
+    records_parser = commands.add_parser(
+        "records", help="build the marts from record-level files (new or changed years only)"
+    )
+    records_parser.add_argument("--full", action="store_true", help="restage every year")
+    records_parser.add_argument("--log-level", default="WARNING", help="Dagster console log level")
     fetch_parser = commands.add_parser("fetch", help="download new releases into data/raw/")
     fetch_parser.add_argument("names", nargs="*", help="data sets to fetch (default: all)")
     gate_parser = commands.add_parser("gate", help="screen EES files with the ingest gate")
@@ -261,6 +343,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return fetch(args.names or None)
     if args.command == "charts":
         return charts(args.log_level)
+    if args.command == "records":
+        return records(args.log_level, args.full)
     return 2
 
 

@@ -13,6 +13,7 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
 PUBLISHED_DB_NAME = "npq_observatory.duckdb"
 WORKING_DB_NAME = "working.duckdb"
+RECORDS_DB_NAME = "records.duckdb"
 
 
 def _dir(env_var: str, default: Path) -> Path:
@@ -23,6 +24,12 @@ def _dir(env_var: str, default: Path) -> Path:
 def raw_dir() -> Path:
     """Immutable inputs: `data/raw/` unless NPQ_RAW_DIR says otherwise."""
     return _dir("NPQ_RAW_DIR", PROJECT_ROOT / "data" / "raw")
+
+
+def records_dir() -> Path:
+    """Record-level inputs (pipelines/records/contract.py): `data/raw/records/` unless
+    NPQ_RECORDS_DIR says otherwise. Never committed; empty in a fresh checkout."""
+    return _dir("NPQ_RECORDS_DIR", PROJECT_ROOT / "data" / "raw" / "records")
 
 
 def work_dir() -> Path:

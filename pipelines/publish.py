@@ -40,6 +40,9 @@ def publish(
     charts_draft: Path,
     marts_dir: Path,
     inputs: list[dict] | None = None,
+    *,
+    schema: str = "marts",
+    database_name: str = PUBLISHED_DB_NAME,
 ) -> Publication:
     """Publish `marts.<table>` for each table, their exports and the named charts.
 
@@ -49,16 +52,16 @@ def publish(
     is left, and the previous publication stays as it was.
     """
     published_at = datetime.now(UTC).isoformat(timespec="seconds")
-    database = marts_dir / PUBLISHED_DB_NAME
+    database = marts_dir / database_name
     exports, charts = marts_dir / "exports", marts_dir / "charts"
     written: list[Path] = []
     try:
         marts_dir.mkdir(parents=True, exist_ok=True)
         database_tmp = _tmp_name(database)
         written.append(database_tmp)
-        tables = _build_database(con, marts, database_tmp, published_at, inputs or [])
+        tables = _build_database(con, schema, marts, database_tmp, published_at, inputs or [])
         written.append(_staged_name(exports))
-        _fill(_staged_name(exports), lambda d: _write_exports(con, marts, d))
+        _fill(_staged_name(exports), lambda d: _write_exports(con, schema, marts, d))
         written.append(_staged_name(charts))
         _fill(_staged_name(charts), lambda d: _copy_charts(chart_names, charts_draft, d))
     except (OSError, duckdb.Error) as err:
@@ -109,6 +112,7 @@ def _remove(path: Path) -> None:
 
 def _build_database(
     con: duckdb.DuckDBPyConnection,
+    schema: str,
     marts: list[str],
     tmp: Path,
     published_at: str,
@@ -126,7 +130,7 @@ def _build_database(
     try:
         for table in marts:
             con.execute(
-                f"CREATE TABLE pub.main.{table} AS SELECT * FROM {qualified('marts', table)}"
+                f"CREATE TABLE pub.main.{table} AS SELECT * FROM {qualified(schema, table)}"
             )
             tables[table] = con.sql(f"SELECT count(*) FROM pub.main.{table}").fetchall()[0][0]
         con.execute(
@@ -152,9 +156,11 @@ def _build_database(
     return tables
 
 
-def _write_exports(con: duckdb.DuckDBPyConnection, marts: list[str], folder: Path) -> None:
+def _write_exports(
+    con: duckdb.DuckDBPyConnection, schema: str, marts: list[str], folder: Path
+) -> None:
     for table in marts:
-        name = qualified("marts", table)
+        name = qualified(schema, table)
         con.execute(f"COPY {name} TO '{_sql_path(folder / f'{table}.parquet')}' (FORMAT parquet)")
         csv = _sql_path(folder / f"{table}.csv")
         con.execute(f"COPY ({safe_select(con, name)}) TO '{csv}' (FORMAT csv, HEADER)")

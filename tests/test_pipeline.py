@@ -317,6 +317,22 @@ def test_definitions_snapshot():
             sorted([*charts, *(f"marts/{name}" for name in marts)]),
         ),
     }
+    # The record-level path: its own group, job and publication.
+    record_marts = [
+        "rec_npq_takeup_by_year",
+        "rec_npq_takeup_by_course",
+        "rec_npq_takeup_by_region",
+        "rec_workforce_by_grade",
+        "rec_npq_pipeline",
+        "rec_linkage",
+    ]
+    expected |= {"staging/rec_record_years": ("records", [])}
+    expected |= {f"marts/{m}": ("records", ["staging/rec_record_years"]) for m in record_marts}
+    expected["marts/rec_npq_pipeline"] = (
+        "records",
+        ["marts/rec_workforce_by_grade", "staging/rec_record_years"],
+    )
+    expected["publish/npq_records"] = ("records", sorted(f"marts/{m}" for m in record_marts))
     assert specs == expected
     for key in graph.get_all_asset_keys():
         assert graph.get(key).description, f"{key.to_user_string()} has no docstring"
@@ -325,7 +341,10 @@ def test_definitions_snapshot():
         for k in graph.asset_check_keys
     }
     assert checks == {f"staging/{n}:expectation_suite": True for n in staged} | {
-        f"marts/{n}:expectation_suite": True for n in marts
+        f"marts/{n}:expectation_suite": True for n in [*marts, *record_marts]
+    } | {
+        f"staging/rec_record_years:expectation_suite_{t}": True
+        for t in ("rec_teacher_census_cube", "rec_npq_cube", "rec_npq_unique")
     }
     assert d.resolve_job_def("refresh_all").executor_def.name == "in_process"
 

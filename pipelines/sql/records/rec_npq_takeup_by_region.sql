@@ -1,0 +1,28 @@
+-- One row per start year x funding x region: NPQ starts, the region's teachers in that year's
+-- census (NULL without one) and starts per 1,000 teachers.
+WITH
+
+starts AS (
+    SELECT c.time_period, f.funding, c.region_code, sum(c.npq_starts)::BIGINT AS npq_starts
+    FROM staging.rec_npq_cube AS c
+    JOIN (VALUES ('Overall'), ('Funded')) AS f (funding) ON f.funding = 'Overall' OR c.funded
+    GROUP BY ALL
+),
+
+teachers AS (
+    SELECT time_period, region_code, sum(headcount)::BIGINT AS teachers_headcount
+    FROM staging.rec_teacher_census_cube
+    GROUP BY ALL
+)
+
+SELECT
+    s.time_period,
+    rec_academic_year(s.time_period) AS academic_year,
+    s.funding,
+    s.region_code,
+    s.npq_starts,
+    t.teachers_headcount,
+    s.npq_starts * 1000.0 / t.teachers_headcount AS starts_per_1000_teachers
+FROM starts AS s
+LEFT JOIN teachers AS t USING (time_period, region_code)
+ORDER BY s.time_period, s.funding, s.region_code

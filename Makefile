@@ -14,7 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_LINK_MODE := copy
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help run test dev daemon lint format clean
+.PHONY: help run test dev daemon lint format clean bench
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,6 +30,10 @@ dev: $(SYNCED) $(DAGSTER_HOME)/dagster.yaml ## Open the Dagster UI on http://127
 
 daemon: $(SYNCED) $(DAGSTER_HOME)/dagster.yaml ## Run schedules and sensors without the UI (Ctrl-C stops)
 	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster-daemon run -m pipelines.definitions
+
+BENCH_ARGS ?=
+bench: $(SYNCED) ## Time the record-level pipeline against its floor and pandas (BENCH_ARGS=...)
+	$(RUN) -m pipelines.bench.run $(BENCH_ARGS)
 
 lint: $(SYNCED) ## Check code style with ruff
 	$(VENV)/bin/ruff check .

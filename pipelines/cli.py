@@ -184,10 +184,11 @@ def records(log_level: str, full: bool = False) -> int:
     changed = sorted(
         {y for y, f in current.items() if staged.get(y) != f} | (set(staged) - set(current))
     )
-    from pipelines.definitions import defs
-    from pipelines.defs.records.assets import RECORD_YEARS
+    from pipelines.defs.records.assets import RECORD_YEARS, record_definitions
 
-    definitions = defs()
+    # Only the record-level definitions: loading the whole code location (charts, pilots)
+    # would cost seconds this job never uses.
+    definitions = record_definitions()
     job = definitions.resolve_job_def("refresh_records")
     graph = definitions.resolve_asset_graph()
     selection = [

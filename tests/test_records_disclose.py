@@ -151,3 +151,29 @@ def test_course_line_gets_a_secondary_suppression():
     ]
     assert out.filter(pl.col("npq_starts_status") == "c")["percent_of_year_starts"].is_null().all()
     assert np.isclose(out.filter(pl.col("course_code") == "NPQH")["npq_starts"][0], 120)
+
+
+def test_a_rerun_protects_only_the_years_that_changed_and_gives_the_same_tables():
+    from pipelines.records.disclose import protect_years
+
+    two_years = pl.concat(
+        [
+            _workforce(CELLS),
+            _workforce(CELLS).with_columns(time_period=pl.lit(202324, pl.Int32)),
+        ]
+    )
+    marts = {"rec_workforce_by_grade": two_years}
+    first, keys, fresh = protect_years(marts)
+    assert fresh == [202324, 202425]
+
+    changed = _workforce([*CELLS[:-1], (*CELLS[-1][:4], 9)])  # one cell of 2024/25 changes
+    marts = {
+        "rec_workforce_by_grade": pl.concat(
+            [changed, two_years.filter(pl.col("time_period") == 202324)]
+        )
+    }
+    again, _, fresh = protect_years(marts, first, keys)
+    assert fresh == [202425]
+    from_scratch, _, _ = protect_years(marts)
+    assert again["rec_workforce_by_grade"].equals(from_scratch["rec_workforce_by_grade"])
+    assert not again["rec_workforce_by_grade"].equals(first["rec_workforce_by_grade"])

@@ -11,14 +11,20 @@ from pipelines.records.synthetic import generate
 
 
 @pytest.fixture(scope="module")
-def both(published, tmp_path_factory):
+def scale1(tmp_path_factory):
+    """Synthetic records at scale 1, run through `python -m pipelines.cli records`."""
     root = tmp_path_factory.mktemp("records_scale1")
     generate(root / "records", scale=1)
     with pytest.MonkeyPatch.context() as patch:
         for name in ("RECORDS", "WORK", "MARTS"):
             patch.setenv(f"NPQ_{name}_DIR", str(root / name.lower()))
         assert main(["records"]) == 0
-    record_db = root / "marts" / "records" / "npq_records.duckdb"
+    return root
+
+
+@pytest.fixture(scope="module")
+def both(published, scale1):
+    record_db = scale1 / "marts" / "records" / "npq_records.duckdb"
     with (
         duckdb.connect(str(record_db), read_only=True) as rec,
         duckdb.connect(str(published.published_db), read_only=True) as agg,
@@ -124,3 +130,15 @@ def test_linkage_is_not_applicable_without_a_census(both):
 def test_the_publication_says_its_records_are_synthetic(both):
     rec, _ = both
     assert rec.sql("SELECT provenance FROM _inputs").fetchall() == [("synthetic",)]
+
+
+def test_the_pipeline_equals_its_floor_before_disclosure(scale1):
+    """A smoke run of what `make bench` checks at every scale (tests/test_bench.py checks the
+    floor against the pandas script)."""
+    from pipelines.bench.compare import assert_marts_equal
+    from pipelines.bench.run import run_floor
+
+    run_floor(scale1 / "records", scale1 / "floor.duckdb")
+    assert_marts_equal(
+        scale1 / "work" / "records.duckdb", scale1 / "floor.duckdb", "pipeline", "floor"
+    )

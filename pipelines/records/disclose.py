@@ -18,6 +18,8 @@ unknown group's count in its line is withheld: published, it would give that cou
 Every withheld value gets status `c` in `<column>_status`; published values `value`.
 """
 
+import hashlib
+
 import polars as pl
 
 from pipelines.disclosure import SUPPRESSED, Rule, protect
@@ -236,11 +238,15 @@ def linkage(frame: pl.DataFrame, rule: Rule = DEFAULT_RULE) -> pl.DataFrame:
             ),
         ]
     )
-    hidden = (
-        one_line(cells, ["time_period"], "part", "n", {}, rule)
-        .group_by("time_period")
-        .agg((pl.col("n_status") == SUPPRESSED).any().alias("_hidden"))
+    hidden = pl.DataFrame(
+        schema={"time_period": frame.schema["time_period"], "_hidden": pl.Boolean}
     )
+    if cells.height:
+        hidden = (
+            one_line(cells, ["time_period"], "part", "n", {}, rule)
+            .group_by("time_period")
+            .agg((pl.col("n_status") == SUPPRESSED).any().alias("_hidden"))
+        )
     out = frame.join(hidden, on="time_period", how="left").with_columns(
         pl.col("_hidden").fill_null(False),
         pl.when(pl.col("census_available")).then(pl.col("linked_starts")).alias("linked_starts"),
@@ -283,3 +289,58 @@ def protect_mart(
     if name == "rec_linkage":
         return linkage(frame, rule)
     raise ValueError(f"no disclosure rule for {name!r}")
+
+
+GRAIN = {
+    "rec_npq_takeup_by_year": ["time_period", "funding"],
+    "rec_npq_takeup_by_course": ["time_period", "funding", "course_code"],
+    "rec_npq_takeup_by_region": ["time_period", "funding", "region_code"],
+    "rec_workforce_by_grade": ["time_period", "area_code", "grade", "group_set", "group_name"],
+    "rec_npq_pipeline": ["time_period", "course_code", "group_set", "group_name"],
+    "rec_linkage": ["time_period"],
+}
+
+
+def year_key(marts: dict[str, pl.DataFrame], year: int) -> str:
+    """A digest of every mart's rows for one year: disclosure control of a year depends on
+    that year's rows alone, so an unchanged digest means an unchanged protected year."""
+    digest = hashlib.sha256()
+    for name, frame in marts.items():
+        rows = frame.filter(pl.col("time_period") == year).sort(frame.columns, nulls_last=True)
+        digest.update(name.encode())
+        digest.update(repr(rows.rows()).encode())
+    return digest.hexdigest()
+
+
+def protect_years(
+    marts: dict[str, pl.DataFrame],
+    previous: dict[str, pl.DataFrame] | None = None,
+    previous_keys: dict[int, str] | None = None,
+    rule: Rule = DEFAULT_RULE,
+) -> tuple[dict[str, pl.DataFrame], dict[int, str], list[int]]:
+    """Protect every mart, year by year, reusing `previous` (the last run's protected marts)
+    for years whose `year_key` is unchanged: a new year costs one year's disclosure control.
+    Returns the protected marts, each year's key, and the years protected afresh."""
+    years = sorted(set().union(*(set(f["time_period"].to_list()) for f in marts.values())))
+    keys = {year: year_key(marts, year) for year in years}
+    reuse = previous is not None and previous_keys is not None
+    fresh = [y for y in years if not reuse or previous_keys.get(y) != keys[y]]
+    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in marts}
+    if reuse:
+        kept = [y for y in years if y not in fresh]
+        for name in marts:
+            parts[name].append(previous[name].filter(pl.col("time_period").is_in(kept)))
+    for year in fresh:
+        done: dict[str, pl.DataFrame] = {}
+        for name, frame in marts.items():
+            rows = frame.filter(pl.col("time_period") == year)
+            if rows.height:
+                done[name] = protect_mart(name, rows, done, rule)
+                parts[name].append(done[name])
+    protected = {
+        name: pl.concat(
+            [p for p in frames if p.height] or [marts[name].clear()], how="diagonal_relaxed"
+        ).sort(GRAIN[name])
+        for name, frames in parts.items()
+    }
+    return protected, keys, fresh

@@ -14,10 +14,13 @@ working database (records.duckdb) and job (refresh_records), run by
 `python -m pipelines.cli records`, which stages only the years whose files changed.
 """
 
+import importlib
+import threading
 import warnings
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.resources import ProjectPaths
@@ -130,6 +133,9 @@ def rec_record_years(
     linked to the same year's census) and staging.rec_npq_unique. Records themselves are not
     copied: the cubes hold every figure the marts need.
     """
+    # Great Expectations takes seconds to import and the checks after this step need it:
+    # import it beside the staging queries, which spend their time in DuckDB, not Python.
+    threading.Thread(target=importlib.import_module, args=("great_expectations",)).start()
     records = records_folder(paths)
     staged = {}
     with records_duckdb.get_connection() as con:
@@ -209,16 +215,25 @@ def npq_records(records_duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mater
     data/marts/records/ (npq_records.duckdb, exports/). Counts below 10 and whatever would
     give them away are withheld as `c` (pipelines/records/disclose.py)."""
     from pipelines.publish import publish
-    from pipelines.records.disclose import protect_mart
+    from pipelines.records.disclose import protect_years
     from pipelines.warehouse import write_frame
 
     records = records_folder(paths)
     with records_duckdb.get_connection() as con:
-        protected = {}
-        for name in RECORD_MARTS:
-            frame = con.sql(f"SELECT * FROM marts.{name}").pl()
-            protected[name] = protect_mart(name, frame, protected)
-            write_frame(con, "disclosed", name, protected[name])
+        marts = {name: con.sql(f"SELECT * FROM marts.{name}").pl() for name in RECORD_MARTS}
+        previous, previous_keys = _last_disclosed(con)
+        protected, keys, fresh = protect_years(marts, previous, previous_keys)
+        for name, frame in protected.items():
+            write_frame(con, "disclosed", name, frame)
+        write_frame(
+            con,
+            "disclosed",
+            "_year_keys",
+            pl.DataFrame(
+                {"time_period": list(keys), "input_key": list(keys.values())},
+                schema={"time_period": pl.Int32, "input_key": pl.String},
+            ),
+        )
         release = publish(
             con,
             RECORD_MARTS,
@@ -245,9 +260,25 @@ def npq_records(records_duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mater
             "database": dg.MetadataValue.path(str(release.database)),
             "tables": release.tables,
             "values_withheld": withheld,
+            "years_protected_afresh": [str(y) for y in fresh],
             "provenance": inputs.provenance(records),
         }
     )
+
+
+def _last_disclosed(con) -> tuple[dict | None, dict | None]:
+    """The last run's protected marts and year keys, if the working database has them."""
+    present = {
+        name
+        for (name,) in con.sql(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'disclosed'"
+        ).fetchall()
+    }
+    if not {*RECORD_MARTS, "_year_keys"} <= present:
+        return None, None
+    previous = {name: con.sql(f"SELECT * FROM disclosed.{name}").pl() for name in RECORD_MARTS}
+    keys = dict(con.sql("SELECT time_period, input_key FROM disclosed._year_keys").fetchall())
+    return previous, keys
 
 
 refresh_records = dg.define_asset_job(
@@ -268,3 +299,19 @@ defs = dg.Definitions(
     ],
     jobs=[refresh_records],
 )
+
+
+def record_definitions() -> dg.Definitions:
+    """The record-level path alone, with the project's resources, executor and loggers: what
+    `python -m pipelines.cli records` runs (the code location holds the same assets)."""
+    from pipelines.defs.resources import project_resources
+    from pipelines.progress import progress_logger
+
+    return dg.Definitions.merge(
+        defs,
+        dg.Definitions(
+            resources=project_resources(),
+            executor=dg.in_process_executor,
+            loggers={"console": dg.colored_console_logger, "progress": progress_logger},
+        ),
+    )

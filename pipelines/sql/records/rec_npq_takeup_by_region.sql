@@ -21,8 +21,11 @@ SELECT
     s.funding,
     s.region_code,
     s.npq_starts,
-    t.teachers_headcount,
-    s.npq_starts * 1000.0 / t.teachers_headcount AS starts_per_1000_teachers
+    -- 0 when the year's census has nobody in the region; NULL when there is no census
+    CASE WHEN c.time_period IS NOT NULL THEN coalesce(t.teachers_headcount, 0) END
+        AS teachers_headcount,
+    s.npq_starts * 1000.0 / nullif(teachers_headcount, 0) AS starts_per_1000_teachers
 FROM starts AS s
 LEFT JOIN teachers AS t USING (time_period, region_code)
+LEFT JOIN (SELECT DISTINCT time_period FROM teachers) AS c USING (time_period)
 ORDER BY s.time_period, s.funding, s.region_code

@@ -57,6 +57,11 @@ def question_selection(definitions: dg.Definitions, question: str) -> list[dg.As
     return sorted(selection.resolve(graph), key=lambda k: k.to_user_string())
 
 
+def _run_config(log_level: str) -> dict:
+    """Console logging at `log_level`, and live step progress (pipelines/progress.py)."""
+    return {"loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}}}
+
+
 def run(log_level: str, question: str | None = None) -> int:
     from pipelines.definitions import defs
 
@@ -68,9 +73,7 @@ def run(log_level: str, question: str | None = None) -> int:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={
-                "loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}}
-            },
+            run_config=_run_config(log_level),
             asset_selection=selection,
         )
     _report_failures(result)
@@ -142,9 +145,7 @@ def charts(log_level: str) -> int:
                     instance=instance,
                     raise_on_error=False,
                     asset_selection=selection,
-                    run_config={
-                        "loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}}
-                    },
+                    run_config=_run_config(log_level),
                 )
         finally:
             if saved is None:
@@ -219,9 +220,7 @@ def records(log_level: str, full: bool = False) -> int:
             raise_on_error=False,
             asset_selection=selection,
             tags=tags,
-            run_config={
-                "loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}}
-            },
+            run_config=_run_config(log_level),
         )
     _report_failures(result)
     elapsed = time.perf_counter() - started

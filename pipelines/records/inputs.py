@@ -22,9 +22,10 @@ def record_files(records: Path) -> dict[str, dict[str, Path]]:
     }
 
 
-def years(records: Path) -> list[str]:
+def years(records: Path, files: dict[str, dict[str, Path]] | None = None) -> list[str]:
     """Every academic year (time_period as text) with a file in either collection."""
-    return sorted({year for files in record_files(records).values() for year in files})
+    listing = record_files(records) if files is None else files
+    return sorted({year for by_year in listing.values() for year in by_year})
 
 
 def resolve(records: Path, work: Path) -> Path:
@@ -61,5 +62,5 @@ def fingerprints(records: Path) -> dict[str, str]:
         year: "|".join(
             fingerprint(files[c][year]) if year in files[c] else "-" for c in COLLECTIONS
         )
-        for year in years(records)
+        for year in years(records, files)
     }

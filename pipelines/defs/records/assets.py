@@ -72,11 +72,11 @@ def ensure_tables(con) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS staging.{table} ({columns})")
 
 
-def _stage_year(con, records: Path, year: str) -> dict:
-    """Replace one year's rows of the staging tables, in one transaction."""
-    files = inputs.record_files(records)
-    census = files["teacher_census"].get(year)
-    npq = files["npq_participants"].get(year)
+def _stage_year(
+    con, year: str, census: Path | None, npq: Path | None, fingerprint: str | None, provenance: str
+) -> dict:
+    """Replace one year's rows of the staging tables, in one transaction. `fingerprint` is
+    None for a year whose files are gone: its rows are removed."""
     rows = {
         "teacher_census": check_records_file(con, "teacher_census", census) if census else 0,
         "npq_participants": check_records_file(con, "npq_participants", npq) if npq else 0,
@@ -110,10 +110,10 @@ def _stage_year(con, records: Path, year: str) -> dict:
                 f"INSERT INTO staging.rec_npq_unique {_sql('stage_npq_unique')}",
                 {"file": str(npq)},
             )
-        if census or npq:
+        if fingerprint is not None:
             con.execute(
                 "INSERT INTO staging.rec_years VALUES (?, ?, ?)",
-                [int(year), inputs.fingerprints(records)[year], inputs.provenance(records)],
+                [int(year), fingerprint, provenance],
             )
         con.execute("COMMIT")
     except Exception:
@@ -137,16 +137,20 @@ def rec_record_years(
     # import it beside the staging queries, which spend their time in DuckDB, not Python.
     threading.Thread(target=importlib.import_module, args=("great_expectations",)).start()
     records = records_folder(paths)
+    files, prints = inputs.record_files(records), inputs.fingerprints(records)
+    provenance = inputs.provenance(records)
     staged = {}
     with records_duckdb.get_connection() as con:
         ensure_tables(con)
         for year in context.partition_keys:
-            staged[year] = _stage_year(con, records, year)
+            census = files["teacher_census"].get(year)
+            npq = files["npq_participants"].get(year)
+            staged[year] = _stage_year(con, year, census, npq, prints.get(year), provenance)
             context.log.info(f"staged {year}: {staged[year]}")
     return dg.MaterializeResult(
         metadata={
             "records_folder": str(records),
-            "provenance": inputs.provenance(records),
+            "provenance": provenance,
             "records_read": sum(sum(r.values()) for r in staged.values()),
         }
     )
@@ -219,6 +223,7 @@ def npq_records(records_duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mater
     from pipelines.warehouse import write_frame
 
     records = records_folder(paths)
+    provenance, prints = inputs.provenance(records), inputs.fingerprints(records)
     with records_duckdb.get_connection() as con:
         marts = {name: con.sql(f"SELECT * FROM marts.{name}").pl() for name in RECORD_MARTS}
         previous, previous_keys = _last_disclosed(con)
@@ -243,9 +248,9 @@ def npq_records(records_duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mater
             inputs=[
                 {
                     "data_set": "records",
-                    "releases": ",".join(inputs.years(records)),
-                    "provenance": inputs.provenance(records),
-                    "fingerprint": "|".join(inputs.fingerprints(records).values()),
+                    "releases": ",".join(prints),
+                    "provenance": provenance,
+                    "fingerprint": "|".join(prints.values()),
                 }
             ],
             schema="disclosed",
@@ -261,7 +266,7 @@ def npq_records(records_duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mater
             "tables": release.tables,
             "values_withheld": withheld,
             "years_protected_afresh": [str(y) for y in fresh],
-            "provenance": inputs.provenance(records),
+            "provenance": provenance,
         }
     )
 

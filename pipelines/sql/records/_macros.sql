@@ -20,3 +20,10 @@ CREATE OR REPLACE MACRO rec_group_is_known(group_set, sex, major) AS
 
 CREATE OR REPLACE MACRO rec_academic_year(time_period) AS
     (time_period // 100)::VARCHAR || '/' || lpad((time_period % 100)::VARCHAR, 2, '0');
+
+CREATE OR REPLACE MACRO rec_group_sets() AS TABLE
+    SELECT * FROM (VALUES ('sex'), ('ethnicity_major'), ('ethnicity_white_british')) AS s (group_set);
+
+-- 'Overall' counts every start, 'Funded' the funded ones: join on funding = 'Overall' OR funded.
+CREATE OR REPLACE MACRO rec_fundings() AS TABLE
+    SELECT * FROM (VALUES ('Overall'), ('Funded')) AS f (funding);

@@ -2,10 +2,6 @@
 -- the same year's census, their share of known, beside head teachers' and all teachers'.
 WITH
 
-sets AS (
-    SELECT * FROM (VALUES ('sex'), ('ethnicity_major'), ('ethnicity_white_british')) AS s (group_set)
-),
-
 linked AS (
     SELECT
         c.time_period,
@@ -15,7 +11,7 @@ linked AS (
         rec_group_is_known(s.group_set, c.sex, c.ethnicity_major) AS group_is_known,
         c.npq_starts
     FROM staging.rec_npq_cube AS c
-    CROSS JOIN sets AS s
+    CROSS JOIN rec_group_sets() AS s
     WHERE c.linked
 ),
 

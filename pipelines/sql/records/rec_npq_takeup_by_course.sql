@@ -2,7 +2,7 @@
 WITH starts AS (
     SELECT c.time_period, f.funding, c.course_code, sum(c.npq_starts)::BIGINT AS npq_starts
     FROM staging.rec_npq_cube AS c
-    JOIN (VALUES ('Overall'), ('Funded')) AS f (funding) ON f.funding = 'Overall' OR c.funded
+    JOIN rec_fundings() AS f ON f.funding = 'Overall' OR c.funded
     GROUP BY ALL
 )
 SELECT

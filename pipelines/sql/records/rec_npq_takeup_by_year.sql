@@ -2,14 +2,10 @@
 -- the running total against the 150,000-place target over 2021/22 to 2023/24.
 WITH
 
-fundings AS (
-    SELECT * FROM (VALUES ('Overall'), ('Funded')) AS f (funding)
-),
-
 starts AS (
     SELECT c.time_period, f.funding, sum(c.npq_starts)::BIGINT AS npq_starts
     FROM staging.rec_npq_cube AS c
-    JOIN fundings AS f ON f.funding = 'Overall' OR c.funded
+    JOIN rec_fundings() AS f ON f.funding = 'Overall' OR c.funded
     GROUP BY ALL
 ),
 

@@ -2,10 +2,6 @@
 -- headcount from the record-level census, with both denominators and both shares.
 WITH
 
-sets AS (
-    SELECT * FROM (VALUES ('sex'), ('ethnicity_major'), ('ethnicity_white_british')) AS s (group_set)
-),
-
 grouped AS (
     SELECT
         c.time_period,
@@ -16,7 +12,7 @@ grouped AS (
         rec_group_is_known(s.group_set, c.sex, c.ethnicity_major) AS group_is_known,
         c.headcount
     FROM staging.rec_teacher_census_cube AS c
-    CROSS JOIN sets AS s
+    CROSS JOIN rec_group_sets() AS s
 ),
 
 graded AS (

@@ -4,6 +4,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
@@ -13,6 +14,8 @@ from pipelines.gate import accept, meta_path_for
 from pipelines.sources import RawFile, sha256_of
 
 REJECTED_LOG = "rejected_files.jsonl"
+
+T = TypeVar("T")
 
 
 def load_files(files: list[RawFile], reader: Callable[[str], pl.DataFrame]) -> pl.DataFrame:
@@ -57,12 +60,25 @@ def gated_ees_reader(rejected_log: Path) -> Callable[[Path], pl.DataFrame]:
     return read
 
 
+def recorded(rejected_log: Path, find: Callable[[], T]) -> T:
+    """`find()` (listing a release's files from its manifest); a refusal is recorded in
+    `rejected_log` like a refused file, then raised."""
+    try:
+        return find()
+    except InputError as err:
+        record_rejection(rejected_log, Path(err.file), err)
+        raise
+
+
 def record_rejection(log: Path, path: Path, err: InputError) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
+    # Only a regular file that is not a symlink is hashed: a FIFO would block, a link may
+    # point anywhere.
+    readable = path.is_file() and not path.is_symlink()
     entry = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "file": str(path),
-        "sha256": sha256_of(path) if path.exists() else None,
+        "sha256": sha256_of(path) if readable else None,
         "rule": err.rule,
         "row": err.row,
         "column": err.column,

@@ -13,6 +13,7 @@ non-funded columns became a `funding` filter).
 
 import hashlib
 import json
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -487,6 +488,12 @@ def read_manifest(folder: Path) -> dict:
         raise InputError(
             manifest_path, "is missing: every raw release needs a manifest", rule="manifest"
         )
+    if not _is_regular_file_within(manifest_path, folder):
+        raise InputError(
+            manifest_path,
+            "is not a regular file inside its release folder: refused unread",
+            rule="manifest",
+        )
     try:
         return json.loads(manifest_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
@@ -495,14 +502,65 @@ def read_manifest(folder: Path) -> dict:
         ) from None
 
 
+def _is_regular_file_within(path: Path, folder: Path) -> bool:
+    """True if `path` (symlinks followed) is a regular file inside `folder`. Never opens it."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        return False
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def entry_path(folder: Path, manifest_text: str, index: int, entry: dict) -> Path:
+    """The file a manifest entry names, refused unless it is a regular file inside `folder`.
+
+    Checked without opening the file: an absolute path, `..` segments, a symlink resolving
+    elsewhere, or a FIFO, device or folder is refused with the manifest, the entry's line and
+    the entry named."""
+    manifest_path = folder / "manifest.json"
+    name = entry.get("path") if isinstance(entry, dict) else None
+    encoded = json.dumps(name)
+    row = next((n for n, line in enumerate(manifest_text.splitlines(), 1) if encoded in line), None)
+
+    def refuse(why: str) -> InputError:
+        return InputError(
+            manifest_path,
+            f"entry {name!r} {why}: every file of a release must be a regular file inside "
+            "its release folder; refused before anything was read",
+            row=row,
+            column=f"files[{index}].path",
+            rule="manifest",
+        )
+
+    if not isinstance(name, str) or not name.strip():
+        raise refuse("is not a file name")
+    relative = Path(name)
+    if relative.is_absolute():
+        raise refuse("is an absolute path")
+    if ".." in relative.parts:
+        raise refuse("goes outside its release folder (`..`)")
+    path = folder / relative
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise refuse("is a symlink that resolves outside its release folder")
+    if not path.exists():
+        raise InputError(path, "is listed in the manifest but missing", rule="manifest")
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise refuse("is not a regular file (a FIFO, device or folder)")
+    return path
+
+
 def verified_files(folder: Path) -> list[RawFile]:
-    """The files of one release folder, each checked against the sha256 in its manifest."""
+    """The files of one release folder, each checked against the sha256 in its manifest.
+
+    Every entry must name a regular file inside the release folder (`entry_path`); all
+    entries are checked before any file is read."""
     manifest = read_manifest(folder)
+    text = (folder / "manifest.json").read_text(encoding="utf-8")
+    entries = manifest.get("files", [])
+    paths = [entry_path(folder, text, index, entry) for index, entry in enumerate(entries)]
     files = []
-    for entry in manifest.get("files", []):
-        path = folder / entry["path"]
-        if not path.exists():
-            raise InputError(path, "is listed in the manifest but missing", rule="manifest")
+    for path, entry in zip(paths, entries, strict=True):
         actual = sha256_of(path)
         if actual != entry["sha256"]:
             raise InputError(

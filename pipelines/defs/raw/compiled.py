@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.resources import ProjectPaths
 from pipelines.ees import read_text_csv
-from pipelines.raw import load_files
+from pipelines.raw import REJECTED_LOG, load_files, recorded
 from pipelines.sources import COMPILED, CompiledSource, latest_release_dir, verified_files
 from pipelines.warehouse import table_metadata, write_frame
 
@@ -24,7 +24,10 @@ def compiled_raw_asset(source: CompiledSource) -> dg.AssetsDefinition:
         ),
     )
     def _raw(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
-        files = verified_files(latest_release_dir(source.folder(Path(paths.raw_dir))))
+        files = recorded(
+            Path(paths.work_dir) / REJECTED_LOG,
+            lambda: verified_files(latest_release_dir(source.folder(Path(paths.raw_dir)))),
+        )
         frame = load_files(files, read_text_csv)
         with duckdb.get_connection() as con:
             write_frame(con, "raw", source.name, frame)

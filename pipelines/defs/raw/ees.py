@@ -11,7 +11,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.resources import ProjectPaths
 from pipelines.ees import read_text_csv
-from pipelines.raw import REJECTED_LOG, gated_ees_reader, load_files
+from pipelines.raw import REJECTED_LOG, gated_ees_reader, load_files, recorded
 from pipelines.sources import SOURCES, Source, input_files
 from pipelines.warehouse import table_metadata, write_frame
 
@@ -41,12 +41,10 @@ def raw_asset(source: Source) -> dg.AssetsDefinition:
         ),
     )
     def _raw(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
-        reader = (
-            gated_ees_reader(Path(paths.work_dir) / REJECTED_LOG)
-            if source.layout == "ees"
-            else read_text_csv
-        )
-        frame = load_files(input_files(source, Path(paths.raw_dir)), reader)
+        rejected_log = Path(paths.work_dir) / REJECTED_LOG
+        reader = gated_ees_reader(rejected_log) if source.layout == "ees" else read_text_csv
+        files = recorded(rejected_log, lambda: input_files(source, Path(paths.raw_dir)))
+        frame = load_files(files, reader)
         with duckdb.get_connection() as con:
             write_frame(con, "raw", source.name, frame)
             return dg.MaterializeResult(metadata=table_metadata(con, "raw", source.name))

@@ -4,6 +4,11 @@ Raw releases are immutable, so a fetch either adds one complete new release fold
 `manifest.json`, renamed into place in one step) or changes nothing at all: not on a network
 failure, a truncated body, a broken gzip stream, nor a file whose columns differ from the
 registry's. No Dagster here; the assets call these functions.
+
+A fetch talks only to the addresses of registered sources (scheme, host and port of a URL in
+pipelines/sources.py), and checks every redirect hop before following it. A file may not exceed
+its data set's `max_bytes` (on the wire and once decoded) and a download may not take longer
+than `max_seconds` in all.
 """
 
 import csv
@@ -14,12 +19,13 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
@@ -28,13 +34,18 @@ from urllib3.util import Retry
 
 from pipelines.ees import EES_REQUIRED_COLUMNS, read_ees_csv
 from pipelines.errors import InputError
-from pipelines.sources import OGL, SOURCES, Source, read_manifest
+from pipelines.sources import DEFAULT_MAX_BYTES, OGL, SOURCES, Source, read_manifest
 
 LICENCE_URLS = {OGL: "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"}
 # Routes that serve a data set as one EES CSV (data catalogue, statistics API /csv).
 CSV_ROUTES = ("ees-catalogue-csv", "ees-api")
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 CHUNK = 64 * 1024
+SCHEMES = {"http": 80, "https": 443}
+MAX_REDIRECTS = 5
+# The whole download, retries and redirects included; the read timeout alone lets a server
+# that sends a few bytes a minute hold a run for ever.
+MAX_SECONDS = 900.0
 # The data catalogue and the statistics API both end a data set's CSV route in /{id}/csv.
 _DATA_SET_CSV = re.compile(r"/data-sets?/(?P<id>[0-9a-fA-F-]{36})/csv/?$")
 
@@ -116,6 +127,68 @@ def _host(url: str) -> str:
     return urlsplit(url).hostname or url
 
 
+def _origin(url: str) -> str:
+    """scheme://host:port of a URL, port always written (so 'https://h' == 'https://h:443')."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or SCHEMES.get(scheme)
+    except ValueError:  # a port that is not a number
+        port = None
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _shown(url: str) -> str:
+    """A URL as an error quotes it: no user name or password, query or fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    path = parts.path if len(parts.path) <= 200 else parts.path[:200] + "..."
+    return f"{parts.scheme}://{host}{port}{path}"
+
+
+def _site(url: str) -> str:
+    """scheme://host[:port] as the user wrote it, for messages."""
+    shown = _shown(url)
+    path = urlsplit(url).path
+    return shown[: len(shown) - len(path)] if path and shown.endswith(path) else shown
+
+
+def allowed_origins() -> frozenset[str]:
+    """Where a fetch may go: the scheme, host and port of each registered source's download
+    and landing page URLs. Read from the registry at call time."""
+    return frozenset(
+        _origin(url).removesuffix(f":{SCHEMES[scheme]}")
+        for source in SOURCES.values()
+        for url in (source.download_url, source.page_url)
+        if (scheme := urlsplit(url).scheme.lower()) in SCHEMES
+    )
+
+
+def _check_address(url: str, came_from: str | None = None) -> None:
+    """Refuse a URL (or a redirect to it) that is not the address of a registered source."""
+    what = (
+        f"the redirect from {_site(came_from)} to {_shown(url)}"
+        if came_from
+        else f"the download of {_shown(url)}"
+    )
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in SCHEMES:
+        raise FetchError(
+            f"refused {what}: the scheme {scheme!r} is not allowed (http or https to a "
+            "registered source only): nothing was changed"
+        )
+    allowed = {_origin(origin) for origin in allowed_origins()}
+    if _origin(url) not in allowed:
+        raise FetchError(
+            f"refused {what}: {_site(url)} is not the address of a registered source "
+            "(pipelines/sources.py): nothing was changed"
+        )
+
+
 def _chain(err: BaseException) -> list[BaseException]:
     """The error and what it wraps: requests wraps urllib3, which wraps the socket error."""
     chain: list[BaseException] = []
@@ -153,14 +226,64 @@ def _status_error(url: str, response: requests.Response) -> FetchError:
     )
 
 
-def _receive(url: str, session: requests.Session, out: io.BufferedWriter) -> bool:
+def _over_limit(url: str, max_bytes: int, name: str | None) -> FetchError:
+    owner = f" of {name}" if name else ""
+    return FetchError(
+        f"the download from {_site(url)} is over the {max_bytes:,}-byte limit{owner} "
+        "(max_bytes in pipelines/sources.py): nothing was changed"
+    )
+
+
+def _too_slow(url: str, max_seconds: float) -> FetchError:
+    return FetchError(
+        f"the download from {_site(url)} took longer than the {max_seconds:g} s limit: "
+        "nothing was changed"
+    )
+
+
+@dataclass(frozen=True)
+class _Limits:
+    max_bytes: int
+    deadline: float  # time.monotonic() by which the download must be complete
+    max_seconds: float
+    name: str | None  # the data set whose max_bytes applies, for messages
+
+
+def _open(url: str, session: requests.Session, limits: _Limits) -> tuple[str, requests.Response]:
+    """GET `url`, following redirects one hop at a time, each checked before it is requested.
+
+    Returns the final address and its (streaming, unread) response.
+    """
+    came_from = None
+    for _ in range(MAX_REDIRECTS + 1):
+        _check_address(url, came_from)
+        if time.monotonic() > limits.deadline:
+            raise _too_slow(url, limits.max_seconds)
+        try:
+            response = session.get(
+                url, stream=True, allow_redirects=False, headers={"Accept-Encoding": "gzip"}
+            )
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as err:
+            raise _network_error(url, err) from None  # names this hop's host, not the first
+        target = session.get_redirect_target(response)
+        if target is None:
+            return url, response
+        response.close()
+        came_from, url = url, requests.utils.requote_uri(urljoin(url, target))
+    raise FetchError(
+        f"{_site(came_from or url)} redirected more than {MAX_REDIRECTS} times: nothing was changed"
+    )
+
+
+def _receive(url: str, session: requests.Session, out: io.BufferedWriter, limits: _Limits) -> bool:
     """Write the body exactly as sent to `out`; True when it is gzip (to be decoded)."""
     declared: str | None = None
     encoding = "identity"
     received = 0
     first = b""
     try:
-        with session.get(url, stream=True, headers={"Accept-Encoding": "gzip"}) as response:
+        url, response = _open(url, session, limits)
+        with response:
             if response.status_code != 200:
                 raise _status_error(url, response)
             encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
@@ -170,10 +293,17 @@ def _receive(url: str, session: requests.Session, out: io.BufferedWriter) -> boo
                     "nothing was changed"
                 )
             declared = response.headers.get("Content-Length")
+            if declared is not None and declared.isdigit() and int(declared) > limits.max_bytes:
+                raise _over_limit(url, limits.max_bytes, limits.name)
             # decode_content=False: count the bytes on the wire, which Content-Length describes.
-            for chunk in response.raw.stream(CHUNK, decode_content=False):
-                out.write(chunk)
+            # read1 returns what has arrived, so the deadline is checked as the body trickles in.
+            while chunk := response.raw.read1(CHUNK, decode_content=False):
                 received += len(chunk)
+                if received > limits.max_bytes:
+                    raise _over_limit(url, limits.max_bytes, limits.name)
+                if time.monotonic() > limits.deadline:
+                    raise _too_slow(url, limits.max_seconds)
+                out.write(chunk)
                 first = first or chunk[:2]
     except (requests.RequestException, urllib3.exceptions.HTTPError) as err:
         if _timed_out(err) or not _short(declared, received):
@@ -190,16 +320,32 @@ def _short(declared: str | None, received: int) -> bool:
     return declared is not None and declared.isdigit() and received != int(declared)
 
 
-def _gunzip(url: str, src: Path, dst: Path) -> None:
-    """Decode a gzip body, refusing one that stops before its end marker (a cut transfer)."""
+def _inflate(decoder, data: bytes):
+    """Decode `data` in pieces of at most CHUNK bytes: a small body can expand a thousandfold."""
+    while True:
+        piece = decoder.decompress(data, CHUNK)
+        yield piece
+        data = decoder.unconsumed_tail
+        if decoder.eof or (not data and len(piece) < CHUNK):
+            return
+
+
+def _gunzip(url: str, src: Path, dst: Path, limits: _Limits) -> None:
+    """Decode a gzip body, refusing one that stops before its end marker (a cut transfer) or
+    that decodes to more than the size limit."""
     decoder = zlib.decompressobj(wbits=31)
+    written = 0
     try:
         with src.open("rb") as f_in, dst.open("wb") as f_out:
             for chunk in iter(lambda: f_in.read(CHUNK), b""):
                 while chunk:
                     if decoder.eof:  # a further gzip member follows
                         decoder = zlib.decompressobj(wbits=31)
-                    f_out.write(decoder.decompress(chunk))
+                    for piece in _inflate(decoder, chunk):
+                        written += len(piece)
+                        if written > limits.max_bytes:
+                            raise _over_limit(url, limits.max_bytes, limits.name)
+                        f_out.write(piece)
                     chunk = decoder.unused_data if decoder.eof else b""
             f_out.write(decoder.flush())
     except zlib.error as err:
@@ -220,13 +366,25 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def download(url: str, dest: str | Path, session: requests.Session) -> Download:
+def download(
+    url: str,
+    dest: str | Path,
+    session: requests.Session,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_seconds: float = MAX_SECONDS,
+    name: str | None = None,
+) -> Download:
     """Fetch `url` into `dest` atomically: all of it, verified, or no file at all.
 
-    The body goes to hidden temp files beside `dest`, is checked against Content-Length and
-    (when gzip) decoded with its integrity checked, then `os.replace`d into place.
+    `url` and every redirect must be the address of a registered source. The body goes to
+    hidden temp files beside `dest`, is checked against Content-Length and (when gzip) decoded
+    with its integrity checked, then `os.replace`d into place. More than `max_bytes` (sent or
+    decoded) or more than `max_seconds` in all is refused; `name` is the data set whose limit
+    that is, for the message.
     """
     dest = Path(dest)
+    limits = _Limits(max_bytes, time.monotonic() + max_seconds, max_seconds, name)
     parts: list[Path] = []
 
     def temp(suffix: str) -> Path:
@@ -238,10 +396,10 @@ def download(url: str, dest: str | Path, session: requests.Session) -> Download:
     try:
         body = temp(".part")
         with body.open("wb") as out:
-            gzipped = _receive(url, session, out)
+            gzipped = _receive(url, session, out, limits)
         if gzipped:
             decoded = temp(".gunzip")
-            _gunzip(url, body, decoded)
+            _gunzip(url, body, decoded, limits)
             body = decoded
         with body.open("rb+") as handle:
             os.fsync(handle.fileno())
@@ -369,14 +527,16 @@ def fetch_release(
     meta_url: str | None = None,
     file_name: str | None = None,
     columns: tuple[str, ...] | None = None,
+    max_seconds: float = MAX_SECONDS,
 ) -> FetchResult:
     """Download a release; store it as a new folder only if its checksum is new.
 
     Returns `unchanged` (writing nothing) when an existing release's manifest already has this
     sha256. Otherwise the file(s) and manifest.json are built in a hidden folder under
     `raw_root` and renamed to `<source>/<dataset>/<release>` (or `<release>__<date>` when that
-    name is taken). Raises FetchError (network) or InputError (schema, malformed file); in
-    both cases nothing under `raw_root` has changed.
+    name is taken). Each file may be up to the source's `max_bytes`, each download may take up
+    to `max_seconds`. Raises FetchError (network, address, limits) or InputError (schema,
+    malformed file); in both cases nothing under `raw_root` has changed.
     """
     if source_name not in SOURCES:
         raise KeyError(f"unknown source {source_name!r}; registered: {', '.join(SOURCES)}")
@@ -396,7 +556,10 @@ def fetch_release(
     # from readers; a failure anywhere removes it and leaves raw_root as it was.
     staging = Path(tempfile.mkdtemp(dir=raw_root, prefix=".incoming-"))
     try:
-        fetched = [(download(u, staging / name, session), u, cols) for u, name, cols in wanted]
+        limits = {"max_bytes": source.max_bytes, "max_seconds": max_seconds, "name": source.name}
+        fetched = [
+            (download(u, staging / name, session, **limits), u, cols) for u, name, cols in wanted
+        ]
         same = _matching_release(dataset_dir, {got.sha256 for got, _, _ in fetched})
         if same is not None:
             return FetchResult("unchanged", same, fetched[0][0].sha256)

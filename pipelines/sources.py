@@ -31,6 +31,11 @@ NATIONAL = ("geographic_level", "country_code", "country_name")
 SUB_NATIONAL = (*NATIONAL, "region_code", "region_name")
 LOCAL = (*SUB_NATIONAL, "la_name", "old_la_code", "new_la_code")
 
+MIB = 1024 * 1024
+# Largest file of a data set that a fetch stores (Source.max_bytes); a data set whose
+# published files are bigger names its own limit.
+DEFAULT_MAX_BYTES = 64 * MIB
+
 
 @dataclass(frozen=True)
 class ReleaseShape:
@@ -67,6 +72,7 @@ class Source:
     layout: str = "ees"
     signed: tuple[str, ...] = ()  # indicators that may be negative; all others are refused < 0
     columns: dict[str, str] = field(default_factory=dict)
+    max_bytes: int = DEFAULT_MAX_BYTES  # per file, as stored (after any gzip transfer)
 
     @property
     def keys(self) -> tuple[str, ...]:

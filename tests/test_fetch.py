@@ -5,6 +5,7 @@ delay, a body cut short) and checks that a fetch either adds one complete releas
 leaves `raw_root` byte-for-byte as it was.
 """
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -13,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +25,7 @@ import requests
 
 from pipelines.errors import InputError
 from pipelines.fetch import FetchError, download, fetch_release, http_session
-from pipelines.sources import NPQ_PARTICIPANTS, latest_release_dir, verified_files
+from pipelines.sources import NPQ_PARTICIPANTS, SOURCES, latest_release_dir, verified_files
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = PROJECT_ROOT / "data" / "raw" / "ees" / "npq_participants" / "2024-25"
@@ -36,6 +38,7 @@ CSV = (FIXTURES / "npq_participants_national.csv").read_bytes()
 REVISED = (FIXTURES / "npq_participants_national_revised.csv").read_bytes()
 RENAMED = (FIXTURES / "npq_participants_renamed_column.csv").read_bytes()
 META = (FIXTURES / "npq_participants_national.meta.csv").read_bytes()
+CHUNK_SENT = 4096
 
 
 @dataclass
@@ -46,6 +49,8 @@ class Reply:
     delay: float = 0.0  # before answering at all
     stall: float = 0.0  # halfway through the body
     length: int | None = None  # the Content-Length to declare; more than sent = a cut body
+    chunked: bool = False  # no Content-Length: the size is known only once the body ends
+    drip: tuple[int, float] | None = None  # (bytes, seconds): send that much, pause, repeat
 
 
 class RecordedServer(ThreadingHTTPServer):
@@ -61,6 +66,9 @@ class RecordedServer(ThreadingHTTPServer):
 
     def play(self, path: str, *replies: Reply) -> str:
         self.script[path] = list(replies)
+        return self.url(path)
+
+    def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}{path}"
 
     def next_reply(self, path: str) -> Reply:
@@ -82,11 +90,26 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
+        if reply.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(reply.body), CHUNK_SENT):
+                piece = reply.body[start : start + CHUNK_SENT]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+            return
         self.send_header("Content-Length", str(reply.length or len(reply.body)))
         if reply.length is not None:
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
+        if reply.drip:
+            size, pause = reply.drip
+            for start in range(0, len(reply.body), size):
+                self.wfile.write(reply.body[start : start + size])
+                self.wfile.flush()
+                time.sleep(pause)
+            return
         half = len(reply.body) // 2 if reply.stall else len(reply.body)
         self.wfile.write(reply.body[:half])
         self.wfile.flush()
@@ -97,14 +120,39 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def server() -> Iterator[RecordedServer]:
+def register(monkeypatch: pytest.MonkeyPatch, url: str, **changes) -> None:
+    """Make `url` the NPQ participants download address in the source registry, for this
+    test only: a fetch may then talk to that scheme, host and port (and to no other
+    loopback address)."""
+    source = dataclasses.replace(SOURCES["npq_participants"], download_url=url, **changes)
+    monkeypatch.setitem(SOURCES, "npq_participants", source)
+
+
+@contextmanager
+def serving() -> Iterator[RecordedServer]:
     srv = RecordedServer()
     thread = threading.Thread(target=srv.serve_forever, args=(0.01,), daemon=True)
     thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+@pytest.fixture
+def server(monkeypatch) -> Iterator[RecordedServer]:
+    """A loopback server registered as the NPQ participants download host."""
+    with serving() as srv:
+        register(monkeypatch, srv.url(CSV_PATH))
+        yield srv
+
+
+@pytest.fixture
+def unregistered() -> Iterator[RecordedServer]:
+    """A second loopback server (another port): not the address of any registered source."""
+    with serving() as srv:
+        yield srv
 
 
 def quick_session(
@@ -358,9 +406,10 @@ def test_malformed_rows_are_refused_with_the_url_and_row(server, session, tmp_pa
 # --- the network is not there ------------------------------------------------------------------
 
 
-def test_offline_is_a_one_line_fetch_error_and_changes_nothing(session, with_example):
+def test_offline_is_a_one_line_fetch_error_and_changes_nothing(session, with_example, monkeypatch):
     before = tree(with_example)
     url = f"http://127.0.0.1:{closed_port()}{CSV_PATH}"
+    register(monkeypatch, url)
 
     with pytest.raises(FetchError) as caught:
         fetch(url, with_example, session)
@@ -426,3 +475,164 @@ def test_unknown_source_or_a_non_csv_route_is_refused(session, tmp_path):
             "gias_establishments", "http://127.0.0.1:9/x", tmp_path, "2026", session=session
         )
     assert tree(tmp_path) == {}
+
+
+# --- where a fetch may go, and how much it may take ------------------------------------------
+
+
+def redirect(to: str, status: int = 302) -> Reply:
+    return Reply(status, b"moved", headers={"Location": to})
+
+
+def test_a_redirect_within_the_registered_host_is_followed(server, session, tmp_path):
+    url = server.play(CSV_PATH, redirect("/files/npq.csv", 307))
+    server.play("/files/npq.csv", Reply(body=CSV))
+
+    result = fetch(url, tmp_path, session)
+
+    assert result.status == "new"
+    assert server.hits == [CSV_PATH, "/files/npq.csv"]
+    manifest = json.loads((result.release_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["download_url"] == url  # the registered address, not where it led
+
+
+def test_a_redirect_to_an_unregistered_host_is_refused_before_connecting(
+    server, unregistered, session, with_example
+):
+    before = tree(with_example)
+    elsewhere = unregistered.play("/npq.csv", Reply(body=CSV))
+    url = server.play(CSV_PATH, redirect(elsewhere))
+
+    with pytest.raises(FetchError) as caught:
+        fetch(url, with_example, session)
+
+    here, there = server.server_address[1], unregistered.server_address[1]
+    assert str(caught.value) == (
+        f"refused the redirect from http://127.0.0.1:{here} to http://127.0.0.1:{there}/npq.csv: "
+        f"http://127.0.0.1:{there} is not the address of a registered source "
+        "(pipelines/sources.py): nothing was changed"
+    )
+    assert unregistered.hits == []
+    assert tree(with_example) == before
+
+
+def test_a_redirect_to_another_host_name_is_refused(server, session, tmp_path):
+    port = server.server_address[1]
+    url = server.play(CSV_PATH, redirect(f"http://localhost:{port}/npq.csv"))
+    server.play("/npq.csv", Reply(body=CSV))
+
+    with pytest.raises(FetchError, match=rf"http://localhost:{port} is not the address of a reg"):
+        fetch(url, tmp_path, session)
+
+    assert server.hits == [CSV_PATH]
+    assert tree(tmp_path) == {}
+
+
+def test_a_file_redirect_is_refused_with_its_scheme_named(server, session, tmp_path):
+    url = server.play(CSV_PATH, redirect("file:///etc/passwd"))
+
+    with pytest.raises(FetchError) as caught:
+        fetch(url, tmp_path, session)
+
+    assert str(caught.value) == (
+        f"refused the redirect from http://127.0.0.1:{server.server_address[1]} to "
+        "file:///etc/passwd: the scheme 'file' is not allowed (http or https to a registered "
+        "source only): nothing was changed"
+    )
+    assert tree(tmp_path) == {}
+
+
+def test_an_unregistered_address_is_refused_before_any_request(
+    server, unregistered, session, tmp_path
+):
+    url = unregistered.play(CSV_PATH, Reply(body=CSV))
+
+    with pytest.raises(FetchError) as caught:
+        fetch(url, tmp_path, session)
+
+    there = unregistered.server_address[1]
+    assert str(caught.value) == (
+        f"refused the download of {url}: http://127.0.0.1:{there} is not the address of a "
+        "registered source (pipelines/sources.py): nothing was changed"
+    )
+    with pytest.raises(FetchError, match="the scheme 'ftp' is not allowed"):
+        download("ftp://127.0.0.1/npq.csv", tmp_path / "npq.csv", session)
+    assert unregistered.hits == []
+    assert tree(tmp_path) == {}
+
+
+def test_a_redirect_loop_is_cut_off_with_its_own_message(server, session, tmp_path):
+    url = server.play(CSV_PATH, redirect("/a"))
+    server.play("/a", redirect("/b"))
+    server.play("/b", redirect(CSV_PATH))
+
+    with pytest.raises(FetchError) as caught:
+        fetch(url, tmp_path, session)
+
+    assert str(caught.value) == (
+        "http://127.0.0.1:"
+        f"{server.server_address[1]} redirected more than 5 times: nothing was changed"
+    )
+    assert len(server.hits) == 6
+    assert tree(tmp_path) == {}
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(body=CSV),  # declared in Content-Length: refused before the body is read
+        Reply(body=CSV, chunked=True),  # undeclared: refused once the limit is passed
+        Reply(body=gzip.compress(CSV * 50, mtime=0), headers={"Content-Encoding": "gzip"}),
+    ],
+    ids=["declared", "chunked", "gzip_expands"],
+)
+def test_a_body_over_the_data_sets_size_limit_is_refused(
+    server, session, with_example, monkeypatch, reply
+):
+    limit = len(CSV) * 2 if "Content-Encoding" in reply.headers else len(CSV) - 1
+    register(monkeypatch, server.url(CSV_PATH), max_bytes=limit)
+    before = tree(with_example)
+    url = server.play(CSV_PATH, reply)
+
+    with pytest.raises(FetchError) as caught:
+        fetch(url, with_example, session)
+
+    assert str(caught.value) == (
+        f"the download from http://127.0.0.1:{server.server_address[1]} is over the "
+        f"{limit:,}-byte limit of npq_participants (max_bytes in pipelines/sources.py): "
+        "nothing was changed"
+    )
+    assert tree(with_example) == before
+
+
+def test_a_body_at_the_size_limit_is_accepted(server, session, tmp_path, monkeypatch):
+    register(monkeypatch, server.url(CSV_PATH), max_bytes=len(CSV))
+    url = server.play(CSV_PATH, Reply(body=CSV, chunked=True))
+
+    assert fetch(url, tmp_path, session).status == "new"
+
+
+def test_a_download_that_takes_too_long_is_cut_off(server, session, tmp_path):
+    # Every piece arrives well within the read timeout: only a limit on the whole
+    # download stops a server that drips a body out for ever.
+    url = server.play(CSV_PATH, Reply(body=CSV, drip=(40, 0.05)))
+    started = time.monotonic()
+
+    with pytest.raises(FetchError) as caught:
+        fetch(url, tmp_path, session, max_seconds=0.3)
+
+    assert str(caught.value) == (
+        f"the download from http://127.0.0.1:{server.server_address[1]} took longer than the "
+        "0.3 s limit: nothing was changed"
+    )
+    assert time.monotonic() - started < 1.0  # the whole body would take over 1.5 s
+    assert tree(tmp_path) == {}
+
+
+def test_every_registered_download_address_is_allowed_and_nothing_else():
+    from pipelines.fetch import allowed_origins
+
+    origins = allowed_origins()
+    assert "https://explore-education-statistics.service.gov.uk" in origins
+    assert all(origin.startswith("https://") for origin in origins)
+    assert not any("127.0.0.1" in origin or "localhost" in origin for origin in origins)

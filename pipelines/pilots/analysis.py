@@ -13,7 +13,11 @@ Analysis conventions (shared/methods/README.md):
 * the headline effect size is on the g scale: for continuous outcomes the total-variance g
   from the unconditional model, for binary outcomes the Cox index (log odds ratio / 1.65), for
   the matched difference-in-differences the estimate over the SD of the last pre-programme
-  year; months' progress only for pupil attainment outcomes;
+  year (an SD of school means), or over a documented pupil-level SD when the registry gives
+  one for the outcome (`sd_level` says which);
+* months' progress only for pupil attainment outcomes whose g is on a pupil-level SD, from the
+  EEF project-report table (`MONTHS_TABLE`, named in `months_progress_table`); every headline
+  row without months says why in `months_progress_note` (pipelines/stats/METHODS.md);
 * CACE (2SLS, allocation as instrument, same SD as the ITT g) for continuous primary
   outcomes, all units; received = met the compliance threshold in any year's dosage file;
 * record-level results are aggregates; an estimate whose arm has fewer than
@@ -91,18 +95,25 @@ ESTIMATE_SCHEMA = {
     "estimate_status": pl.String,
     "variance_used": pl.String,
     "sd_used": pl.Float64,
+    "sd_level": pl.String,
     "icc": pl.Float64,
     "n_treatment": pl.Int64,
     "n_control": pl.Int64,
     "n_clusters_treatment": pl.Int64,
     "n_clusters_control": pl.Int64,
     "months_progress": pl.Int64,
+    "months_progress_table": pl.String,
+    "months_progress_note": pl.String,
     "pretrend_p_value": pl.Float64,
     "covariates": pl.String,
     "estimator": pl.String,
     "provenance": pl.String,
 }
 
+
+MONTHS_TABLE = "project_report"
+"""Months' progress table for project estimates: the conversion EEF uses in project evaluation
+reports (shared/methods/months_progress.csv), not the Toolkit's (pipelines/stats/METHODS.md)."""
 
 NOT_APPLICABLE = {"model": "not applicable", "variance": "not applicable", "variance_used": "none"}
 """Defaults, so the grain columns are never null (binary, DiD and CACE rows have no variance
@@ -224,7 +235,7 @@ def _subgroups(frame: pl.DataFrame, pilot: Pilot):
             yield name, frame.filter(SUBGROUPS[name].fill_null(False))
 
 
-def _g_rows(result: pl.DataFrame, estimator: str) -> list[dict]:
+def _g_rows(result: pl.DataFrame, estimator: str, level: str) -> list[dict]:
     rows = []
     for r in result.iter_rows(named=True):
         between = "between + within clusters" if r["icc"] is not None else "between + within units"
@@ -242,6 +253,7 @@ def _g_rows(result: pl.DataFrame, estimator: str) -> list[dict]:
                 "variance_used": f"{r['variance']} variance ({spread}) of the {r['model']} "
                 f"model; SD {r['sd_used']:.4g}",
                 "sd_used": r["sd_used"],
+                "sd_level": level,
                 "icc": r["icc"],
                 "n_treatment": r["n_treatment"],
                 "n_control": r["n_control"],
@@ -284,9 +296,13 @@ def _itt(frame: pl.DataFrame, pilot: Pilot, outcome: Outcome, covariates: list[s
         result = cluster_randomised_effect_sizes(
             data, "value", "t", "school_id", covariates, fit="profile"
         )
-        return _g_rows(result, "pipelines.stats.effect_sizes.cluster_randomised_effect_sizes")
+        return _g_rows(
+            result, "pipelines.stats.effect_sizes.cluster_randomised_effect_sizes", outcome.level
+        )
     result = individual_randomised_effect_sizes(data, "value", "t", covariates)
-    return _g_rows(result, "pipelines.stats.effect_sizes.individual_randomised_effect_sizes")
+    return _g_rows(
+        result, "pipelines.stats.effect_sizes.individual_randomised_effect_sizes", outcome.level
+    )
 
 
 def _received(data: PilotData, pilot: Pilot) -> pl.DataFrame:
@@ -333,6 +349,7 @@ def _cace(
             "variance_used": f"SD of the headline ITT effect size ({sd:.4g}); "
             + result["covariance"],
             "sd_used": sd,
+            "sd_level": outcome.level,
             "n_treatment": int(joined.get_column("t").sum()),
             "n_control": int((joined.get_column("t") == 0).sum()),
             "estimator": "pipelines.stats.compliance.cace_2sls (linearmodels IV2SLS); "
@@ -360,6 +377,15 @@ def _did(data: PilotData, pilot: Pilot, outcome: Outcome, year: str, units: pl.D
     result = difference_in_differences(
         panel, "value", "unit_id", "year", "treated", first, weights="match_weight"
     ).row(0, named=True)
+    documented = outcome.pupil_level_sd
+    if documented is not None:  # standardise by the documented pupil-level SD instead
+        sd, level = documented.value, "pupil"
+        basis = f"documented pupil-level SD of the outcome ({sd:.4g}; {documented.source})"
+    else:
+        sd, level = result["sd_used"], outcome.level
+        basis = f"SD of the outcome in the last pre-programme year ({sd:.4g})"
+        if outcome.type == "school_mean":
+            basis = f"SD of school means in the last pre-programme year ({sd:.4g})"
     common = {
         "model": "two-way fixed effects, matched",
         "n_treatment": result["n_units_treated"],
@@ -382,13 +408,13 @@ def _did(data: PilotData, pilot: Pilot, outcome: Outcome, year: str, units: pl.D
             **common,
             "measure": "did_g",
             "headline": True,
-            "estimate": result["g"],
-            "ci_lower": result["g_ci_lower"],
-            "ci_upper": result["g_ci_upper"],
-            "se": result["se"] / result["sd_used"],
-            "variance_used": "SD of the outcome in the last pre-programme year "
-            f"({result['sd_used']:.4g})",
-            "sd_used": result["sd_used"],
+            "estimate": result["estimate"] / sd,
+            "ci_lower": result["ci_lower"] / sd,
+            "ci_upper": result["ci_upper"] / sd,
+            "se": result["se"] / sd,
+            "variance_used": basis,
+            "sd_used": sd,
+            "sd_level": level,
         },
     ]
 
@@ -466,7 +492,6 @@ def estimates(data: PilotData) -> pl.DataFrame:
                         rows.append({**context, **NOT_APPLICABLE, **row})
     frame = pl.DataFrame(rows, schema=ESTIMATE_SCHEMA)
     small = (pl.col("n_treatment") < DEFAULT_THRESHOLD) | (pl.col("n_control") < DEFAULT_THRESHOLD)
-    attainment = [o.id for o in data.registry.outcomes.values() if o.pupil_attainment]
     frame = frame.with_columns(
         pl.when(pl.col("estimate_status").is_not_null())
         .then(pl.col("estimate_status"))
@@ -479,13 +504,49 @@ def estimates(data: PilotData) -> pl.DataFrame:
         for c in ("estimate", "ci_lower", "ci_upper", "se")
     )
     months = [
-        months_progress(g, is_pupil_attainment=True) if h and o in attainment else None
-        for g, h, o in zip(frame["estimate"], frame["headline"], frame["outcome_id"], strict=True)
-    ]
-    return frame.with_columns(pl.Series("months_progress", months, dtype=pl.Int64)).sort(
+        _months(row, data.registry.outcomes[row["outcome_id"]])
+        for row in frame.select("headline", "estimate", "sd_used", "sd_level", "outcome_id")
+        .iter_rows(named=True)
+    ]  # fmt: skip
+    return frame.with_columns(
+        pl.Series("months_progress", [m[0] for m in months], dtype=pl.Int64),
+        pl.Series("months_progress_table", [m[1] for m in months], dtype=pl.String),
+        pl.Series("months_progress_note", [m[2] for m in months], dtype=pl.String),
+    ).sort(
         "pilot_id", "outcome_id", "evaluation_year", "subgroup", "analysis", "measure", "model",
         "variance", nulls_last=True,
     )  # fmt: skip
+
+
+def _months(row: dict, outcome: Outcome) -> tuple[int | None, str | None, str | None]:
+    """(months, table, note) for one estimate row: months only for the headline g of a pupil
+    attainment outcome standardised by a pupil-level SD (EEF months' progress converts
+    pupil-level effect sizes); otherwise none, and headline rows say why."""
+    if not row["headline"]:
+        return None, None, None
+    if not outcome.pupil_attainment:
+        return None, None, "no months: not a pupil attainment outcome"
+    if row["estimate"] is None:
+        return None, None, "no months: no published estimate"
+    if row["sd_level"] != "pupil":
+        return (
+            None,
+            None,
+            (
+                f"no months: g divides by an SD of {outcome.level}-level values "
+                f"({row['sd_used']:.4g}), not a pupil-level SD; months' progress converts pupil-level "
+                "effect sizes and no documented pupil-level SD is recorded for this outcome"
+            ),
+        )
+    months = months_progress(row["estimate"], is_pupil_attainment=True, table=MONTHS_TABLE)
+    return (
+        months,
+        MONTHS_TABLE,
+        (
+            f"g on a pupil-level SD ({row['sd_used']:.4g}); EEF {MONTHS_TABLE.replace('_', '-')} "
+            "months' progress table"
+        ),
+    )
 
 
 BALANCE_NUMERIC = (

@@ -62,12 +62,25 @@ def registry_path() -> Path:
 
 
 @dataclass(frozen=True)
+class PupilLevelSD:
+    """A documented pupil-level standard deviation of an outcome, with where it comes from.
+
+    Needed to put an effect on a school-level (school-mean) attainment outcome on the pupil
+    scale that EEF months' progress assumes; see pipelines/stats/METHODS.md.
+    """
+
+    value: float
+    source: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     id: str
     label: str
     level: str
     type: str
     pupil_attainment: bool
+    pupil_level_sd: PupilLevelSD | None = None
 
 
 @dataclass(frozen=True)
@@ -199,7 +212,21 @@ def _outcome(checker: _Checker, key: str, spec: Any, where: dict) -> Outcome:
     attainment = spec.get("pupil_attainment")
     if not isinstance(attainment, bool):
         checker.fail("must be true or false", field="pupil_attainment", where=inner, entry=entry)
-    return Outcome(key, checker.text(spec, "label", inner, entry), level, kind, attainment)
+    pupil_sd = None
+    if "pupil_level_sd" in spec:
+        given = spec["pupil_level_sd"]
+        value = given.get("value") if isinstance(given, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            checker.fail(
+                "must be a mapping with a positive `value` and its `source`",
+                field="pupil_level_sd",
+                where=inner,
+                entry=entry,
+            )
+        source = checker.text(given, "source", inner, entry)
+        pupil_sd = PupilLevelSD(float(value), source)
+    label = checker.text(spec, "label", inner, entry)
+    return Outcome(key, label, level, kind, attainment, pupil_sd)
 
 
 def _pilot(checker: _Checker, index: int, spec: Any, where: dict, outcomes, years) -> Pilot:

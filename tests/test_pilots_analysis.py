@@ -1,0 +1,100 @@
+"""The pilot marts' analysis (pipelines/pilots/analysis.py) on the seeded synthetic files,
+staged in memory (no pipeline run): months' progress basis, CACE, pre-trends, attrition."""
+
+import dataclasses
+import shutil
+
+import polars as pl
+import pytest
+
+from pipelines.pilots import analysis
+from pipelines.pilots.contract import FILES, validate_frame
+from pipelines.pilots.inputs import LOAD_COLUMNS, load_pilot_files
+from pipelines.pilots.registry import PupilLevelSD, load_registry
+from pipelines.stats.months_progress import months_progress
+from tests.conftest import PROJECT_ROOT
+
+
+@pytest.fixture(scope="module")
+def pilot_data(tmp_path_factory) -> analysis.PilotData:
+    """The default synthetic files, typed as staging types them."""
+    root = tmp_path_factory.mktemp("analysis")
+    shutil.copytree(PROJECT_ROOT / "data" / "raw" / "pilots", root / "raw" / "pilots")
+    registry = load_registry(root / "raw" / "pilots" / "registry" / "pilots.yaml")
+    frames, _ = load_pilot_files(root / "raw", root / "work", registry)
+    typed = {
+        kind: pl.concat(
+            [
+                validate_frame(frames[kind].select(contract.column_names), contract, kind),
+                frames[kind].select(LOAD_COLUMNS),
+            ],
+            how="horizontal",
+        )
+        for kind, contract in FILES.items()
+    }
+    return analysis.PilotData(registry, **typed)
+
+
+@pytest.fixture(scope="module")
+def estimates(pilot_data) -> pl.DataFrame:
+    return analysis.estimates(pilot_data)
+
+
+def _headline(frame: pl.DataFrame, pilot: str, outcome: str) -> pl.DataFrame:
+    return frame.filter(
+        pilot_id=pilot, outcome_id=outcome, subgroup="all", analysis="itt", headline=True
+    ).sort("evaluation_year")
+
+
+# --- months' progress: pupil-level SD only, table named -----------------------------------
+
+
+def test_school_mean_outcome_gets_no_months_without_a_pupil_level_sd(estimates):
+    rows = _headline(estimates, "P4", "ks4_attainment")
+    assert rows.height == 3
+    assert rows["months_progress"].is_null().all()
+    notes = rows["months_progress_note"].to_list()
+    assert all("school" in n and "pupil-level" in n for n in notes), notes
+
+
+def test_documented_pupil_level_sd_standardises_a_school_mean_outcome(pilot_data):
+    registry = pilot_data.registry
+    documented = PupilLevelSD(value=19.5, source="test value, documented here")
+    outcomes = {
+        **registry.outcomes,
+        "ks4_attainment": dataclasses.replace(
+            registry.outcomes["ks4_attainment"], pupil_level_sd=documented
+        ),
+    }
+    data = dataclasses.replace(
+        pilot_data, registry=dataclasses.replace(registry, outcomes=outcomes)
+    )
+    frame = analysis.estimates(data).filter(pilot_id="P4", outcome_id="ks4_attainment")
+    for year in ("2025/26", "2027/28"):
+        points = frame.filter(evaluation_year=year, subgroup="all", measure="did_points")
+        g = frame.filter(evaluation_year=year, subgroup="all", measure="did_g")
+        row = g.row(0, named=True)
+        assert row["headline"]
+        assert row["sd_used"] == pytest.approx(19.5)
+        assert "test value, documented here" in row["variance_used"]
+        assert row["estimate"] == pytest.approx(points["estimate"][0] / 19.5)
+        assert row["ci_lower"] == pytest.approx(points["ci_lower"][0] / 19.5)
+        expected = months_progress(
+            row["estimate"], is_pupil_attainment=True, table="project_report"
+        )
+        assert row["months_progress"] == expected
+        assert "pupil-level" in row["months_progress_note"]
+
+
+def test_pupil_outcome_months_use_the_project_report_table_named_in_the_row(estimates):
+    rows = _headline(estimates, "P5", "ks2_attainment")
+    assert rows.height == 3
+    for row in rows.iter_rows(named=True):
+        assert row["months_progress_table"] == "project_report"
+        assert row["months_progress"] == months_progress(
+            row["estimate"], is_pupil_attainment=True, table="project_report"
+        )
+    # no months (and no table) on leader and teacher outcomes
+    leaders = _headline(estimates, "P1", "wellbeing")
+    assert leaders["months_progress"].is_null().all()
+    assert leaders["months_progress_table"].is_null().all()

@@ -12,6 +12,7 @@ import io
 from pathlib import Path
 
 import polars as pl
+import polars.selectors as cs
 
 from pipelines.errors import InputError
 
@@ -20,6 +21,16 @@ from pipelines.errors import InputError
 EES_REQUIRED_COLUMNS = ("time_period", "time_identifier", "geographic_level")
 
 ROW_NUMBER = "_row_number"
+
+
+def col(name: str) -> pl.Expr:
+    """The column called `name`, taken literally.
+
+    `pl.col("*")` is every column and `pl.col("^...$")` a regular expression, so a file with a
+    column named `*` (older KS4 subject files have one) or `^x$` would select the wrong columns
+    or crash. Every expression built from a column name read from a file goes through here.
+    """
+    return cs.by_name(name, require_all=True).as_expr()
 
 
 def _decode(path: Path, raw: bytes) -> str:
@@ -97,7 +108,7 @@ def read_text_csv(path: str | Path, required_columns: tuple[str, ...] = ()) -> p
     frame = pl.DataFrame(kept, schema=dict.fromkeys(header, pl.String), orient="row")
     frame = frame.with_columns(
         # Blank cells (and cells of spaces) are null: "" and " " carry no value.
-        pl.when(pl.col(name).str.strip_chars() == "").then(None).otherwise(pl.col(name)).alias(name)
+        pl.when(col(name).str.strip_chars() == "").then(None).otherwise(col(name)).alias(name)
         for name in header
     )
     return frame.with_columns(pl.Series(ROW_NUMBER, lines, dtype=pl.Int64))

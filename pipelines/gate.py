@@ -10,7 +10,8 @@ Data file rules (`Finding.rule`):
 
 * reader rules (`encoding`, `csv`, `row_width`, `header`, ...): raised by `read_ees_csv`.
 * `required_columns`, `column_name`, `empty_column`: the five mandatory columns; no spaces in
-  column names; an all-blank column is a warning.
+  column names (a name that is not snake_case is a warning); an all-blank column is a warning.
+  Every column name is taken literally (`pipelines.ees.col`): `*` or `^...$` is a column.
 * `time_period`, `time_identifier`, `time_identifier_mix`: 4 or 6 digits (6 = consecutive
   years), a known identifier that fits the period length, one identifier group per file.
 * `geographic_level`: a known level; School and Provider rows not mixed.
@@ -56,7 +57,7 @@ from typing import Literal
 
 import polars as pl
 
-from pipelines.ees import ROW_NUMBER, read_ees_csv
+from pipelines.ees import ROW_NUMBER, col, read_ees_csv
 from pipelines.errors import InputError
 from pipelines.transforms.ees import _NUMBER, SYMBOL_STATUS
 
@@ -101,6 +102,7 @@ REQUIRED_COLUMNS = (
     "country_name",
 )
 TIME_COLUMNS = ("time_period", "time_identifier")
+SNAKE_CASE = r"[a-z][a-z0-9_]*"
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")  # fmt: skip
@@ -357,7 +359,7 @@ def errors(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def _text(column: str) -> pl.Expr:
-    return pl.col(column).str.strip_chars()
+    return col(column).str.strip_chars()
 
 
 @dataclass(frozen=True)
@@ -380,13 +382,13 @@ def _scan(frame: pl.DataFrame, masks: Masks) -> dict[str, _Hit]:
         mask.fill_null(False).alias(str(i)) for i, (mask, _) in enumerate(masks.values())
     )
     out = bad.select(
-        e for c in bad.columns for e in (pl.col(c).sum(), pl.col(c).arg_max().alias(f"i{c}"))
+        e for c in bad.columns for e in (col(c).sum(), col(c).arg_max().alias(f"i{c}"))
     ).row(0)
     hits = {}
     for i, (key, (_, value)) in enumerate(masks.items()):
         count, index = out[2 * i : 2 * i + 2]
         if count:  # index is then the first bad row; its value is computed for that row only
-            first = frame.slice(index, 1).select(pl.col(ROW_NUMBER), value.cast(pl.String))
+            first = frame.slice(index, 1).select(col(ROW_NUMBER), value.cast(pl.String))
             hits[key] = _Hit(int(count), int(first[0, 0]), first[0, 1])
     return hits
 
@@ -463,7 +465,7 @@ def _guess_indicators(frame: pl.DataFrame, candidates: Sequence[str]) -> tuple[s
             ).sum(),
             symbols=_text(c).is_in(CURRENT_SYMBOLS).sum(),
             totals=_text(c).is_in(TOTALS).sum(),
-            filled=pl.col(c).is_not_null().sum(),
+            filled=col(c).is_not_null().sum(),
         ).alias(c)
         for c in candidates
     ).row(0, named=True)
@@ -490,11 +492,25 @@ def _check_columns(file: str, columns: Sequence[str]) -> list[Finding]:
         for name in columns
         if any(ch.isspace() for ch in name)
     ]
+    # eesyscreener check_col_snake_case / check_col_var_start: a warning, so a name such as `*`
+    # (older KS4 subject files) is reported and read as the ordinary column it is.
+    found += [
+        Finding(
+            "column_name",
+            WARNING,
+            file,
+            1,
+            name,
+            "is not snake_case (lower-case letters, digits and _, starting with a letter)",
+        )
+        for name in columns
+        if not re.fullmatch(SNAKE_CASE, name) and not any(ch.isspace() for ch in name)
+    ]
     return found
 
 
 def _check_empty_columns(file: str, frame: pl.DataFrame, columns: Sequence[str]) -> list[Finding]:
-    filled = frame.select(pl.col(c).is_not_null().any() for c in columns).row(0)
+    filled = frame.select(col(c).is_not_null().any() for c in columns).row(0)
     return [
         Finding("empty_column", WARNING, file, 1, name, "has no value on any row")
         for name, any_value in zip(columns, filled, strict=True)
@@ -555,7 +571,7 @@ def _check_geography(file: str, frame: pl.DataFrame, layout: Layout) -> list[Fin
 
     # The columns each level present needs, and the cells its rows must fill.
     for name in ("country_code", "country_name"):
-        masks[f"fill|{name}"] = (pl.col(name).is_null(), level)
+        masks[f"fill|{name}"] = (col(name).is_null(), level)
         texts[f"fill|{name}"] = ("geography_completed", name, "row has no country")
     for lv in present:
         spec = LEVELS[lv]
@@ -567,7 +583,7 @@ def _check_geography(file: str, frame: pl.DataFrame, layout: Layout) -> list[Fin
         for name in (*spec.own, *spec.parents_filled):
             # new_la_code may be blank for legacy local authorities (analysts' guide).
             if name in columns and name != "new_la_code":
-                masks[f"fill|{lv}|{name}"] = ((level == lv) & pl.col(name).is_null(), level)
+                masks[f"fill|{lv}|{name}"] = ((level == lv) & col(name).is_null(), level)
                 texts[f"fill|{lv}|{name}"] = ("geography_completed", name, "row leaves it blank")
 
     # A level's columns filled on rows of levels they do not apply to.
@@ -576,8 +592,8 @@ def _check_geography(file: str, frame: pl.DataFrame, layout: Layout) -> list[Fin
         for name in LEVELS[owner].own if wrong else ():
             if name in observational:
                 masks[f"over|{name}"] = (
-                    level.is_in(wrong) & pl.col(name).is_not_null(),
-                    pl.format("{}: {}", level, pl.col(name)),
+                    level.is_in(wrong) & col(name).is_not_null(),
+                    pl.format("{}: {}", level, col(name)),
                 )
                 texts[f"over|{name}"] = (
                     "geography_overcompleted",
@@ -611,7 +627,7 @@ def _check_geography(file: str, frame: pl.DataFrame, layout: Layout) -> list[Fin
                 f"breaks the unknown-location rule: code 'x' goes with name {NOT_AVAILABLE!r}",
             )
     for name in sorted(GEOGRAPHY_COLUMNS & observational):
-        masks[f"total|{name}"] = (_text(name).is_in(TOTALS), pl.col(name))
+        masks[f"total|{name}"] = (_text(name).is_in(TOTALS), col(name))
         texts[f"total|{name}"] = ("observational_total", name, "is not a location")
 
     found += _findings(file, _scan(frame, masks), texts)
@@ -642,16 +658,16 @@ def _check_geography_consistency(file: str, frame: pl.DataFrame, layout: Layout)
                 code=_text(code_column),
                 name=_text(spec.name),
             ).filter(
-                pl.col("code").is_not_null()
-                & pl.col("name").is_not_null()
-                & ~pl.col("code").is_in(UNKNOWN_CODES)
+                col("code").is_not_null()
+                & col("name").is_not_null()
+                & ~col("code").is_in(UNKNOWN_CODES)
             )
             directions = [("code", "name", code_column), ("name", "code", spec.name)]
             for key, other, column in directions[: 1 if lv in SHARED_NAME_LEVELS else 2]:
                 # Rows (in file order) whose pairing differs from the first one in the period.
-                clash = pairs.with_columns(
-                    earlier=pl.col(other).first().over("period", key)
-                ).filter(pl.col(other) != pl.col("earlier"))
+                clash = pairs.with_columns(earlier=col(other).first().over("period", key)).filter(
+                    col(other) != col("earlier")
+                )
                 if clash.height:
                     first = clash.row(0, named=True)
                     count = clash.select(pl.struct("period", key).n_unique()).item()
@@ -678,7 +694,7 @@ def _check_indicators(file: str, frame: pl.DataFrame, indicators: Sequence[str])
     for name in indicators:
         cell = _text(name)
         ok = cell.str.contains(_NUMBER) | cell.is_in(CURRENT_SYMBOLS)
-        masks[name] = (~ok.fill_null(False), pl.col(name).fill_null(""))
+        masks[name] = (~ok.fill_null(False), col(name).fill_null(""))
     texts = {}
     hits = _scan(frame, masks)
     for name, hit in hits.items():
@@ -703,9 +719,9 @@ def _check_filters(
     masks: Masks = {}
     texts = {}
     for name in layout.filters:
-        masks[f"blank|{name}"] = (pl.col(name).is_null(), pl.lit(""))
+        masks[f"blank|{name}"] = (col(name).is_null(), pl.lit(""))
         texts[f"blank|{name}"] = ("filter_values", name, "blank filter item (use Total)")
-        masks[f"pad|{name}"] = (pl.col(name) != _text(name), pl.col(name))
+        masks[f"pad|{name}"] = (col(name) != _text(name), col(name))
         texts[f"pad|{name}"] = ("filter_values", name, "has leading or trailing spaces")
     found = _findings(file, _scan(frame, masks), texts)
     if meta is None or not layout.filters:
@@ -734,7 +750,7 @@ def _check_duplicates(file: str, frame: pl.DataFrame, layout: Layout) -> list[Fi
     """One row per time period, location and filter combination."""
     key = layout.key
     # Name the first row that repeats an earlier one: that is the row to remove.
-    dupes = frame.filter(~pl.struct(key).is_first_distinct())
+    dupes = frame.filter(~pl.struct(col(c) for c in key).is_first_distinct())
     if not dupes.height:
         return []
     message = (
@@ -757,23 +773,23 @@ class Meta:
     frame: pl.DataFrame
 
     def names(self, col_type: str) -> list[str]:
-        rows = self.frame.filter(pl.col("col_type") == col_type)
+        rows = self.frame.filter(col("col_type") == col_type)
         return rows["col_name"].drop_nulls().to_list()
 
     def groups(self) -> list[str]:
         """The filter_grouping_column of each Filter row that has one."""
-        rows = self.frame.filter(pl.col("col_type") == "Filter")
+        rows = self.frame.filter(col("col_type") == "Filter")
         return rows["filter_grouping_column"].drop_nulls().to_list()
 
     @property
     def defaults(self) -> dict[str, str]:
-        rows = self.frame.filter(pl.col("col_name").is_not_null())
+        rows = self.frame.filter(col("col_name").is_not_null())
         return dict(zip(rows["col_name"], rows["filter_default"], strict=True))
 
     def sole_filter_is_unit_name(self) -> bool:
         """A school or provider name as the only filter (or its group) is a label column."""
         filters = self.names("Filter")
-        groups = self.frame.filter(pl.col("col_type") == "Filter")["filter_grouping_column"]
+        groups = self.frame.filter(col("col_type") == "Filter")["filter_grouping_column"]
         return len(filters) == 1 and (
             filters[0] in UNIT_NAME_COLUMNS or groups[0] in UNIT_NAME_COLUMNS
         )
@@ -828,7 +844,7 @@ def _read_meta(path: str | Path) -> tuple[Meta | None, list[Finding]]:
 def _check_meta(meta: Meta) -> list[Finding]:
     """Rules on the meta file on its own."""
     col_name, col_type, label, dp = (
-        pl.col(c) for c in ("col_name", "col_type", "label", "indicator_dp")
+        col(c) for c in ("col_name", "col_type", "label", "indicator_dp")
     )
     is_filter, is_indicator = col_type == "Filter", col_type == "Indicator"
     masks: Masks = {
@@ -839,8 +855,8 @@ def _check_meta(meta: Meta) -> list[Finding]:
         "no label": (label.is_null(), col_name),
         "label twice": (label.is_duplicated() & label.is_not_null(), label),
         "unit": (
-            is_indicator & ~pl.col("indicator_unit").is_in(INDICATOR_UNITS),
-            pl.col("indicator_unit"),
+            is_indicator & ~col("indicator_unit").is_in(INDICATOR_UNITS),
+            col("indicator_unit"),
         ),
         "dp": (is_indicator & ~dp.str.contains(r"^[0-9]+$"), dp),
     }
@@ -859,10 +875,10 @@ def _check_meta(meta: Meta) -> list[Finding]:
         "dp": ("meta_indicator_dp", "indicator_dp", "is not a whole number of 0 or more"),
     }
     for name in INDICATOR_ONLY:
-        masks[f"filter|{name}"] = (is_filter & pl.col(name).is_not_null(), pl.col(name))
+        masks[f"filter|{name}"] = (is_filter & col(name).is_not_null(), col(name))
         texts[f"filter|{name}"] = (f"meta_{name}", name, "is set on a Filter row")
     for name in FILTER_ONLY:
-        masks[f"indicator|{name}"] = (is_indicator & pl.col(name).is_not_null(), pl.col(name))
+        masks[f"indicator|{name}"] = (is_indicator & col(name).is_not_null(), col(name))
         texts[f"indicator|{name}"] = (f"meta_{name}", name, "is set on an Indicator row")
     found = _findings(meta.file, _scan(meta.frame, masks), texts)
     blank_dp = {"dp": (is_indicator & dp.is_null(), col_name)}
@@ -896,9 +912,7 @@ def _check_meta_against_data(
 
     # Filter groups: a data column, grouping one filter, with no more items than that filter.
     groups = meta.groups()
-    rows = frame.filter(
-        (pl.col("col_type") == "Filter") & pl.col("filter_grouping_column").is_not_null()
-    )
+    rows = frame.filter((col("col_type") == "Filter") & col("filter_grouping_column").is_not_null())
     for line, filter_name, group in rows.select(
         ROW_NUMBER, "col_name", "filter_grouping_column"
     ).iter_rows():
@@ -908,9 +922,9 @@ def _check_meta_against_data(
         elif groups.count(group) > 1:
             problem = "groups more than one filter"
         elif filter_name in columns:
-            n_group, n_filter = data.select(
-                pl.col(group).n_unique(), pl.col(filter_name).n_unique()
-            ).row(0)
+            n_group, n_filter = data.select(col(group).n_unique(), col(filter_name).n_unique()).row(
+                0
+            )
             if n_group > n_filter:
                 problem = f"has more items ({n_group}) than its filter {filter_name!r} ({n_filter})"
         if problem:
@@ -918,12 +932,12 @@ def _check_meta_against_data(
 
     # Group items that differ only in spaces or punctuation are one item mistyped.
     for group in dict.fromkeys(g for g in groups if g in columns):
-        items = data.select(pl.col(group).drop_nulls().unique()).with_columns(
-            squashed=pl.col(group).str.replace_all(r"[^0-9A-Za-z]", "")
+        items = data.select(col(group).drop_nulls().unique()).with_columns(
+            squashed=col(group).str.replace_all(r"[^0-9A-Za-z]", "")
         )
-        variants = items.filter(pl.col("squashed").is_duplicated())[group].sort().to_list()
+        variants = items.filter(col("squashed").is_duplicated())[group].sort().to_list()
         if variants:
-            row = data.filter(pl.col(group).is_in(variants))[ROW_NUMBER].min()
+            row = data.filter(col(group).is_in(variants))[ROW_NUMBER].min()
             message = f"has items that differ only in spaces or punctuation: {variants[:4]}"
             found.append(Finding("filter_values", ERROR, data_file, row, group, message))
 
@@ -947,12 +961,12 @@ def _check_undescribed(data: pl.DataFrame, layout: Layout, data_file: str) -> li
         return []
     location = [c for c in layout.columns if c in layout.observational]
     per_location = (
-        data.group_by(location)
-        .agg(pl.col(c).n_unique() for c in layout.others)
-        .select(pl.col(c).max() for c in layout.others)
+        data.group_by(col(c) for c in location)
+        .agg(col(c).n_unique() for c in layout.others)
+        .select(col(c).max() for c in layout.others)
         .row(0, named=True)
     )
-    overall = data.select(pl.col(c).n_unique() for c in layout.others).row(0, named=True)
+    overall = data.select(col(c).n_unique() for c in layout.others).row(0, named=True)
     found = []
     for name in layout.others:
         if overall[name] == 1:

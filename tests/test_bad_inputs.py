@@ -8,6 +8,7 @@ the same in one line per finding, never a traceback, and no file is changed.
 
 import csv
 import hashlib
+import json
 import subprocess
 import sys
 
@@ -16,6 +17,8 @@ import pytest
 
 from pipelines.check import check_file
 from pipelines.ees import read_ees_csv
+from pipelines.errors import InputError
+from pipelines.raw import gated_ees_reader
 from tests.conftest import PROJECT_ROOT
 
 CORPUS = PROJECT_ROOT / "tests" / "fixtures" / "bad_inputs"
@@ -93,3 +96,19 @@ def test_formula_in_a_filter_is_kept_as_text():
     assert frame.filter(pl.col("group_name").str.starts_with("="))["group_name"].to_list() == [
         '=HYPERLINK("http://x")'
     ]
+
+
+def test_a_refused_file_with_a_wildcard_column_is_logged_with_its_column(tmp_path):
+    log = tmp_path / "rejected_files.jsonl"
+    path = CORPUS / "column_named_star_bad_cell.csv"
+    with pytest.raises(InputError) as info:
+        gated_ees_reader(log)(path)
+    assert (info.value.rule, info.value.row, info.value.column) == ("indicator_values", 4, "*")
+    [entry] = [json.loads(line) for line in log.read_text().splitlines()]
+    assert (entry["file"], entry["rule"], entry["row"], entry["column"]) == (
+        str(path),
+        "indicator_values",
+        4,
+        "*",
+    )
+    assert "\n" not in entry["message"]

@@ -829,3 +829,15 @@ def test_rows_of_only_spaces_or_empty_cells_are_skipped(tmp_path):
     frame = read_ees_csv(path)
     assert frame["count_ects"].to_list() == ["1", "2"]
     assert frame[ROW_NUMBER].to_list() == [2, 5]
+
+
+@pytest.mark.parametrize("name", [b"*", b"^.*$", b"^count_ects$", b"^[$"])
+def test_column_names_are_literal_not_wildcards_or_patterns(tmp_path, name):
+    # Polars reads `*` as every column and `^...$` as a regex: the reader must not.
+    path = write(tmp_path, HEADER.rstrip(b"\n") + b"," + name + b"\n" + ROW + b"5, 7 \n")
+    frame = read_ees_csv(path)
+    assert frame.columns == [*HEADER.decode().strip().split(","), name.decode(), ROW_NUMBER]
+    assert frame.row(0) == ("202324", "Academic year", "National", "5", " 7 ", 2)
+    out = split_indicators(frame, ["count_ects", name.decode()], str(path))
+    assert out[name.decode()].to_list() == [7.0]
+    assert out[status_column(name.decode())].to_list() == [VALUE]

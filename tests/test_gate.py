@@ -788,3 +788,56 @@ def test_the_big_spc_file_is_accepted(monkeypatch):
     monkeypatch.setattr(gate, "read_ees_csv", lambda _path: frame)
     findings = gate.screen(data, meta_path_for(data))
     assert not errors(findings)
+
+
+# --------------------------------------------------------------------------------------------
+# Column names a dataframe library reads as a wildcard or a pattern
+# --------------------------------------------------------------------------------------------
+
+# `*` is Polars' wildcard and `^...$` a regex: each must be one ordinary column. `^sex|pupils$`
+# matches two real columns as a pattern; `^[$` is not even a valid pattern.
+PATTERN_NAMES = ["*", "^.*$", "^sex|pupils$", "^[$", "^pupils$"]
+
+
+@pytest.mark.parametrize("name", PATTERN_NAMES)
+def test_pattern_named_filter_is_an_ordinary_column(tmp_path, name):
+    header = f"{BASE_COLUMNS},{name}"
+    rows = tuple(f"{r},Total" for r in BASE_ROWS)
+    meta = (*BASE_META, f"{name},Filter,Odd,,,,,")
+    for meta_rows in (meta, None):
+        findings = run(tmp_path, rows, header, meta_rows)
+        # Only the naming warning (not snake_case); a Total-only filter is not an error.
+        assert [where(f) for f in errors(findings)] == [], listing(findings)
+        assert ("column_name", WARNING, 1, name) in [where(f) for f in findings]
+
+
+@pytest.mark.parametrize("name", PATTERN_NAMES)
+def test_pattern_named_indicator_is_checked_as_itself(tmp_path, name):
+    header = f"{BASE_COLUMNS},{name}"
+    rows = (*(f"{r},7" for r in BASE_ROWS[:3]), f"{BASE_ROWS[3]},seven")
+    meta = (*BASE_META, f"{name},Indicator,Odd,,,0,,")
+    for meta_rows in (meta, None):
+        finding = only(run(tmp_path, rows, header, meta_rows), "indicator_values")
+        assert where(finding) == ("indicator_values", ERROR, 5, name)
+
+
+@pytest.mark.parametrize("name", PATTERN_NAMES)
+def test_pattern_named_duplicate_key_and_padding(tmp_path, name):
+    header = f"{BASE_COLUMNS},{name}"
+    rows = (*(f"{r},A" for r in BASE_ROWS), f"{BASE_ROWS[3]},A")
+    finding = only(
+        run(tmp_path, rows, header, (*BASE_META, f"{name},Filter,Odd,,,,,")), "duplicate_rows"
+    )
+    assert finding.row == 6
+    rows = (*(f"{r},A" for r in BASE_ROWS[:3]), f"{BASE_ROWS[3]}, A")
+    finding = only(
+        run(tmp_path, rows, header, (*BASE_META, f"{name},Filter,Odd,,,,,")), "filter_values"
+    )
+    assert where(finding) == ("filter_values", ERROR, 5, name)
+
+
+def test_column_names_that_are_not_snake_case_warn(tmp_path):
+    header = BASE_COLUMNS.replace(",sex,", ",Sex,")
+    meta = ("Sex,Filter,Sex,,,,Filter by sex,", BASE_META[1])
+    finding = only(run(tmp_path, header=header, meta=meta), "column_name")
+    assert where(finding) == ("column_name", WARNING, 1, "Sex")

@@ -5,7 +5,7 @@ No I/O, no Dagster. Each function takes the frame `pipelines.ees.read_ees_csv` r
 
 import polars as pl
 
-from pipelines.ees import ROW_NUMBER
+from pipelines.ees import ROW_NUMBER, col
 from pipelines.errors import InputError
 
 # Published value in the cell.
@@ -62,7 +62,7 @@ def split_indicators(
             )
     exprs: list[pl.Expr] = []
     for name in indicators:
-        cell = pl.col(name).str.strip_chars()
+        cell = col(name).str.strip_chars()
         is_number = cell.str.contains(_NUMBER)
         symbol = cell.str.to_lowercase()
         status = (
@@ -98,7 +98,7 @@ def check_non_negative(
     """Refuse the first negative value among `indicators` (counts, shares, rates), naming
     file, row and column. Indicators that may be negative are simply not listed."""
     for name in indicators:
-        bad = frame.filter(pl.col(name) < 0)
+        bad = frame.filter(col(name) < 0)
         if bad.height:
             raise InputError(
                 file,

@@ -11,8 +11,13 @@
     python -m pipelines.cli check DATA_SET FILE...
                                      would these files be accepted as releases of DATA_SET?
 
+`run`, `records` and `charts` hold an exclusive lock on the working area (pipelines/lock.py):
+while another refresh holds it they say who (pid, command, since when) and exit with status 4,
+or wait for it with `--wait [SECONDS]`.
+
 Exit status 0 on success; on failure, one clear message per problem and status 1 (`status`
-exits 3 when data/raw/ has changed since the publication).
+exits 3 when data/raw/ has changed since the publication, and a refresh exits 4 when another
+holds the lock).
 """
 
 import argparse
@@ -25,7 +30,11 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines import paths
+from pipelines.lock import RefreshLocked
 from pipelines.warehouse import qualified
+
+# Commands that write the working area or the publication: one at a time (pipelines/lock.py).
+LOCKED = ("run", "records", "charts")
 
 
 def _instance() -> dg.DagsterInstance:
@@ -319,9 +328,27 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "status", help="last publication, its inputs, which are synthetic, what is stale"
     )
+    for writer in (run_parser, charts_parser, records_parser):
+        writer.add_argument(
+            "--wait",
+            nargs="?",
+            type=float,
+            const=float("inf"),
+            default=0.0,
+            metavar="SECONDS",
+            help="if another refresh holds the lock, wait for it (at most SECONDS)",
+        )
     args = parser.parse_args(argv)
     try:
+        if args.command in LOCKED:
+            from pipelines.lock import refresh_lock
+
+            with refresh_lock(paths.work_dir(), wait=args.wait):
+                return _dispatch(args)
         return _dispatch(args)
+    except RefreshLocked as err:
+        print(f"{args.command} refused: {err}", file=sys.stderr)
+        return 4
     except (ValueError, OSError) as err:
         # A problem the user can act on: one line, no traceback.
         print(f"{args.command} failed: {err}", file=sys.stderr)

@@ -1,9 +1,9 @@
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from pipelines import paths
+from pipelines.lock import LockedDuckDBResource
 
 
 class ProjectPaths(dg.ConfigurableResource):
@@ -32,10 +32,11 @@ def project_resources(
             marts_dir=str(marts_dir or paths.marts_dir()),
             records_dir=str(records_dir or paths.records_dir()),
         ),
-        # The private working database: only the pipeline opens it, never a notebook.
-        "duckdb": DuckDBResource(database=str(work / paths.WORKING_DB_NAME)),
+        # The private working database: only the pipeline opens it, never a notebook. A run
+        # holds the refresh lock on the working area while it has these (pipelines/lock.py).
+        "duckdb": LockedDuckDBResource(database=str(work / paths.WORKING_DB_NAME)),
         # The record-level path's own working database (pipelines/defs/records/).
-        "records_duckdb": DuckDBResource(database=str(work / paths.RECORDS_DB_NAME)),
+        "records_duckdb": LockedDuckDBResource(database=str(work / paths.RECORDS_DB_NAME)),
     }
 
 

@@ -98,3 +98,26 @@ def test_pupil_outcome_months_use_the_project_report_table_named_in_the_row(esti
     leaders = _headline(estimates, "P1", "wellbeing")
     assert leaders["months_progress"].is_null().all()
     assert leaders["months_progress_table"].is_null().all()
+
+
+# --- CACE on the headline ITT's variance basis ---------------------------------------------
+
+
+def test_cace_is_never_more_precise_than_its_itt(estimates):
+    compared = 0
+    for pilot, outcome in (("P1", "wellbeing"), ("P5", "ks2_attainment")):
+        itt = _headline(estimates, pilot, outcome)
+        cace = estimates.filter(
+            pilot_id=pilot, outcome_id=outcome, subgroup="all", analysis="cace"
+        ).sort("evaluation_year")
+        assert cace["evaluation_year"].to_list() == itt["evaluation_year"].to_list()
+        for i, c in zip(itt.iter_rows(named=True), cace.iter_rows(named=True), strict=True):
+            width_itt, width_cace = i["ci_upper"] - i["ci_lower"], c["ci_upper"] - c["ci_lower"]
+            # CACE = ITT / compliance: its interval is at least the ITT's over the compliance
+            assert width_cace >= width_itt - 1e-12, (pilot, i, c)
+            assert abs(c["estimate"]) / c["se"] <= abs(i["estimate"]) / i["se"] + 1e-9
+            if i["ci_lower"] < 0 < i["ci_upper"]:
+                assert c["ci_lower"] < 0 < c["ci_upper"], (pilot, i, c)
+            assert c["sd_used"] == pytest.approx(i["sd_used"])
+            compared += 1
+    assert compared == 6

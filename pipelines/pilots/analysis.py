@@ -18,8 +18,10 @@ Analysis conventions (shared/methods/README.md):
 * months' progress only for pupil attainment outcomes whose g is on a pupil-level SD, from the
   EEF project-report table (`MONTHS_TABLE`, named in `months_progress_table`); every headline
   row without months says why in `months_progress_note` (pipelines/stats/METHODS.md);
-* CACE (2SLS, allocation as instrument, same SD as the ITT g) for continuous primary
-  outcomes, all units; received = met the compliance threshold in any year's dosage file;
+* CACE (2SLS, allocation as instrument) for continuous primary outcomes, all units, on the
+  headline ITT's SD and variance basis: g = ITT g / compliance, SE by the delta method
+  (`pipelines.stats.compliance.cace_effect_size`), so it is never more precise than the ITT;
+  received = met the compliance threshold in any year's dosage file;
 * record-level results are aggregates; an estimate whose arm has fewer than
   `DEFAULT_THRESHOLD` units is withheld (`estimate_status` = "c").
 """
@@ -31,10 +33,11 @@ import polars as pl
 
 from pipelines.disclosure import DEFAULT_THRESHOLD
 from pipelines.pilots.registry import Outcome, Pilot, Registry
+from pipelines.stats._design import Z_95
 from pipelines.stats.attrition import attrition_by_arm
 from pipelines.stats.balance import baseline_balance
 from pipelines.stats.binary import binary_outcome_effects
-from pipelines.stats.compliance import cace_2sls
+from pipelines.stats.compliance import cace_2sls, cace_effect_size
 from pipelines.stats.costs import cost_summary
 from pipelines.stats.effect_sizes import (
     cluster_randomised_effect_sizes,
@@ -314,7 +317,7 @@ def _received(data: PilotData, pilot: Pilot) -> pl.DataFrame:
 
 
 def _cace(
-    data: PilotData, frame: pl.DataFrame, pilot: Pilot, outcome: Outcome, covariates, sd: float
+    data: PilotData, frame: pl.DataFrame, pilot: Pilot, outcome: Outcome, covariates, itt: dict
 ) -> list[dict]:
     received = _received(data, pilot)
     if outcome.level == "participant" and pilot.unit_of_allocation == "participant":
@@ -332,22 +335,28 @@ def _cace(
     )
     joined = joined.with_columns(pl.col("received").fill_null(False).cast(pl.Int8)).sort("unit_id")
     clustered = outcome.level == "pupil"
+    sd = itt["sd_used"]
     result = cace_2sls(
         joined, "value", "t", "received", covariates, sd=sd,
         cluster="school_id" if clustered else None,
     ).row(0, named=True)  # fmt: skip
+    g, se = cace_effect_size(
+        itt["estimate"], itt["se"], result["first_stage"], result["compliance_variance"] / sd**2
+    )
+    g, se = float(g), float(se)
     return [
         {
             "analysis": "cace",
             "measure": "cace_g",
             "model": "2SLS, allocation instruments receipt",
             "headline": False,
-            "estimate": result["g"],
-            "ci_lower": result["g_ci_lower"],
-            "ci_upper": result["g_ci_upper"],
-            "se": result["se"] / sd,
-            "variance_used": f"SD of the headline ITT effect size ({sd:.4g}); "
-            + result["covariance"],
+            "estimate": g,
+            "ci_lower": g - Z_95 * se,
+            "ci_upper": g + Z_95 * se,
+            "se": se,
+            "variance_used": f"headline ITT g over compliance ({result['first_stage']:.3f}); "
+            f"ITT variance plus compliance uncertainty (delta method, {result['covariance']}); "
+            f"SD of the headline ITT effect size ({sd:.4g})",
             "sd_used": sd,
             "sd_level": outcome.level,
             "n_treatment": int(joined.get_column("t").sum()),
@@ -476,9 +485,7 @@ def estimates(data: PilotData) -> pl.DataFrame:
                             found = _itt(part, pilot, outcome, covariates)
                             headline = next(r for r in found if r["headline"])
                             if primary and subgroup == "all" and outcome.type != "binary":
-                                found += _cace(
-                                    data, part, pilot, outcome, covariates, headline["sd_used"]
-                                )
+                                found += _cace(data, part, pilot, outcome, covariates, headline)
                     except (ValueError, np.linalg.LinAlgError) as error:
                         found = [
                             {
@@ -534,8 +541,9 @@ def _months(row: dict, outcome: Outcome) -> tuple[int | None, str | None, str | 
             None,
             (
                 f"no months: g divides by an SD of {outcome.level}-level values "
-                f"({row['sd_used']:.4g}), not a pupil-level SD; months' progress converts pupil-level "
-                "effect sizes and no documented pupil-level SD is recorded for this outcome"
+                f"({row['sd_used']:.4g}), not a pupil-level SD; months' progress converts "
+                "pupil-level effect sizes and no documented pupil-level SD is recorded for this "
+                "outcome"
             ),
         )
     months = months_progress(row["estimate"], is_pupil_attainment=True, table=MONTHS_TABLE)

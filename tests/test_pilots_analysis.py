@@ -121,3 +121,28 @@ def test_cace_is_never_more_precise_than_its_itt(estimates):
             assert c["sd_used"] == pytest.approx(i["sd_used"])
             compared += 1
     assert compared == 6
+
+
+def test_cace_counts_receipt_only_up_to_its_evaluation_year(pilot_data, estimates):
+    # Everyone in the control arm and every non-taker "receives" the programme in 2027/28:
+    # the 2025/26 and 2026/27 CACEs must not move, the 2027/28 one must.
+    dosage = pilot_data.dosage.with_columns(
+        pl.when(pl.col("evaluation_year") == "2027/28")
+        .then(pl.lit(True))
+        .otherwise(pl.col("received_intervention"))
+        .alias("received_intervention")
+    )
+    assert not dosage.equals(pilot_data.dosage)
+    changed = analysis.estimates(dataclasses.replace(pilot_data, dosage=dosage))
+
+    def cace(frame, pilot, year):
+        return frame.filter(pilot_id=pilot, subgroup="all", analysis="cace", evaluation_year=year)
+
+    for pilot in ("P1", "P5"):
+        for year in ("2025/26", "2026/27"):
+            before, after = cace(estimates, pilot, year), cace(changed, pilot, year)
+            assert before.height == 1
+            assert after["estimate"][0] == pytest.approx(before["estimate"][0], abs=1e-12)
+            assert after["estimator"][0] == before["estimator"][0]
+    p1_last = cace(estimates, "P1", "2027/28")["estimate"][0]
+    assert cace(changed, "P1", "2027/28")["estimate"][0] != pytest.approx(p1_last, abs=1e-6)

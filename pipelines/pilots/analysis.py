@@ -21,7 +21,8 @@ Analysis conventions (shared/methods/README.md):
 * CACE (2SLS, allocation as instrument) for continuous primary outcomes, all units, on the
   headline ITT's SD and variance basis: g = ITT g / compliance, SE by the delta method
   (`pipelines.stats.compliance.cace_effect_size`), so it is never more precise than the ITT;
-  received = met the compliance threshold in any year's dosage file;
+  received = met the compliance threshold in a dosage file of the evaluation year or an
+  earlier one (a year-1 CACE never counts receipt recorded in later years);
 * record-level results are aggregates; an estimate whose arm has fewer than
   `DEFAULT_THRESHOLD` units is withheld (`estimate_status` = "c").
 """
@@ -308,18 +309,27 @@ def _itt(frame: pl.DataFrame, pilot: Pilot, outcome: Outcome, covariates: list[s
     )
 
 
-def _received(data: PilotData, pilot: Pilot) -> pl.DataFrame:
+def _received(data: PilotData, pilot: Pilot, year: str) -> pl.DataFrame:
+    """Receipt per unit up to and including `year`: the CACE of an evaluation year counts only
+    the intervention received by then."""
     return (
         data.of("dosage", pilot.id)
+        .filter(pl.col("evaluation_year") <= year)
         .group_by("unit_level", "unit_id")
         .agg(pl.col("received_intervention").any().alias("received"))
     )
 
 
 def _cace(
-    data: PilotData, frame: pl.DataFrame, pilot: Pilot, outcome: Outcome, covariates, itt: dict
+    data: PilotData,
+    frame: pl.DataFrame,
+    pilot: Pilot,
+    outcome: Outcome,
+    year: str,
+    covariates,
+    itt: dict,
 ) -> list[dict]:
-    received = _received(data, pilot)
+    received = _received(data, pilot, year)
     if outcome.level == "participant" and pilot.unit_of_allocation == "participant":
         key, level = "unit_id", "participant"
     elif pilot.unit_of_allocation == "school" and outcome.level in ("pupil", "school"):
@@ -485,7 +495,9 @@ def estimates(data: PilotData) -> pl.DataFrame:
                             found = _itt(part, pilot, outcome, covariates)
                             headline = next(r for r in found if r["headline"])
                             if primary and subgroup == "all" and outcome.type != "binary":
-                                found += _cace(data, part, pilot, outcome, covariates, headline)
+                                found += _cace(
+                                    data, part, pilot, outcome, year, covariates, headline
+                                )
                     except (ValueError, np.linalg.LinAlgError) as error:
                         found = [
                             {

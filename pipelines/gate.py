@@ -22,7 +22,8 @@ Data file rules (`Finding.rule`):
   `x` goes with "Not available", within a period and level a code has one name and a name one
   code, and no location is called Total or All.
 * `indicator_values`: a number or a current GSS symbol (c, x, z, u, low, k); legacy symbols,
-  null-likes and blanks are errors.
+  null-likes and blanks are errors. `symbol_convention` (warning): a file from before EES
+  reads `x` as a suppressed small count, and says so (pipelines.transforms.ees).
 * `filter_values` (no blank or padded items; group items not variants of one another),
   `filter_default` (warning: no Total / declared default item).
 * `duplicate_rows`: one row per time + geography + filters.
@@ -59,7 +60,7 @@ import polars as pl
 
 from pipelines.ees import ROW_NUMBER, col, read_ees_csv
 from pipelines.errors import InputError
-from pipelines.transforms.ees import _NUMBER, SYMBOL_STATUS
+from pipelines.transforms.ees import _NUMBER, EES_SYMBOLS, SYMBOL_STATUS, symbol_convention
 
 Severity = Literal["error", "warning"]
 ERROR: Severity = "error"
@@ -293,6 +294,7 @@ def screen(
     findings += _check_time(file, frame)
     findings += _check_geography(file, frame, layout)
     findings += _check_indicators(file, frame, layout.indicators)
+    findings += _report_symbol_convention(file, frame, layout.indicators)
     findings += _check_filters(file, frame, layout, meta)
     findings += _check_duplicates(file, frame, layout)
     return findings
@@ -711,6 +713,29 @@ def _check_indicators(file: str, frame: pl.DataFrame, indicators: Sequence[str])
         allowed = ", ".join(CURRENT_SYMBOLS)
         texts[name] = ("indicator_values", name, f"{why}: indicators hold a number or {allowed}")
     return _findings(file, hits, texts)
+
+
+def _report_symbol_convention(
+    file: str, frame: pl.DataFrame, indicators: Sequence[str]
+) -> list[Finding]:
+    """Say so when a symbol reads otherwise than in the EES standard because of the file's
+    era (older DfE files used `x` for a suppressed small count): a warning at its first cell."""
+    applied = symbol_convention(frame, file)
+    statuses = applied.convention.statuses
+    differ = [s for s, status in statuses.items() if EES_SYMBOLS.statuses.get(s) != status]
+    if not differ or not indicators:
+        return []
+    masks: Masks = {
+        name: (_text(name).str.to_lowercase().is_in(differ), _text(name)) for name in indicators
+    }
+    hits = _scan(frame, masks)
+    found = []
+    for name, hit in hits.items():
+        symbol = (hit.value or "").lower()
+        rows = "1 row" if hit.count == 1 else f"{hit.count} rows"
+        message = f"{hit.value!r} read as {statuses[symbol]} ({rows}); {applied.describe()}"
+        found.append(Finding("symbol_convention", WARNING, file, hit.row, name, message))
+    return found
 
 
 def _check_filters(

@@ -457,34 +457,67 @@ def test_successful_read_leaves_the_input_untouched(tmp_path):
 # --------------------------------------------------------------------------------------------
 
 
-def test_statuses_cover_every_symbol_status():
+# Every symbol's status, pinned as literals from the file standard (../shared/reference/EES.md
+# part B4: the analysts' guide "Data symbols" table, the screener's legacy and no-data lists)
+# and the legacy DfE convention, never read from the code's own table: dropping a symbol or
+# mapping one to another status fails here.
+EES_STANDARD_STATUSES = {
+    "c": "confidential",  # confidential / suppressed
+    "x": "not_available",  # unavailable for other reasons
+    "z": "not_applicable",  # not applicable
+    "u": "low_reliability",  # low reliability
+    "low": "rounds_to_zero",  # rounds to 0 but is not 0
+    "k": "rounds_to_zero",  # `low` for sensitive topics
+    "~": "rounds_to_zero",  # obsolete equivalent of low
+    ":": "not_available",  # obsolete equivalent of x
+    ".": "not_applicable",  # legacy no-data marker: not applicable
+    "..": "not_available",  # legacy no-data marker: not available
+    "-": "not_available",  # legacy no-data marker
+    "n/a": "not_available",  # legacy no-data marker
+    "null": "not_available",  # null-like
+    "na": "not_available",  # null-like
+}
+# DfE statistical releases before EES: `x` marked a small count suppressed to protect
+# confidentiality; every other symbol reads as in the standard.
+LEGACY_DFE_STATUSES = {**EES_STANDARD_STATUSES, "x": "confidential"}
+ALL_STATUSES = {
+    "value",
+    "missing",
+    "confidential",
+    "not_available",
+    "not_applicable",
+    "low_reliability",
+    "rounds_to_zero",
+}
+
+
+def test_statuses_are_the_pinned_ones():
     assert STATUSES[:2] == (VALUE, MISSING) == ("value", "missing")
     assert len(set(STATUSES)) == len(STATUSES)
-    assert set(SYMBOL_STATUS.values()) <= set(STATUSES)
-    assert set(STATUSES) == {VALUE, MISSING, *SYMBOL_STATUS.values()}
+    assert set(STATUSES) == ALL_STATUSES
 
 
-def test_symbol_table_has_the_ees_and_legacy_symbols():
-    for symbol in ("c", "x", "z", "u", "low", "k", "~", ":", ".", ".."):
-        assert symbol in SYMBOL_STATUS
-    assert SYMBOL_STATUS["c"] == "confidential"
-    assert SYMBOL_STATUS["z"] == "not_applicable"
-    assert SYMBOL_STATUS["x"] == "not_available"
-    assert SYMBOL_STATUS["low"] == SYMBOL_STATUS["k"] == "rounds_to_zero"
+def test_the_symbol_table_holds_exactly_the_pinned_symbols():
+    assert set(SYMBOL_STATUS) == set(EES_STANDARD_STATUSES)
 
 
-@pytest.mark.parametrize(("symbol", "status"), sorted(SYMBOL_STATUS.items()))
+@pytest.mark.parametrize(("symbol", "status"), sorted(EES_STANDARD_STATUSES.items()))
 def test_every_symbol_becomes_null_with_its_status(tmp_path, symbol, status):
     path = ees_file(tmp_path, b"5", symbol.encode(), b"0")
     out = split(path)
     assert out["count_ects"].dtype == pl.Float64
     assert out["count_ects_status"].dtype == pl.String
-    # The symbol's row: null (never 0), with the mapped status.
-    assert out["count_ects"][1] is None
-    assert out["count_ects_status"][1] == status
+    # The symbol's row: null (never 0), with the status the standard gives it.
     assert out["count_ects"].to_list() == [5.0, None, 0.0]
-    assert out["count_ects_status"].to_list() == [VALUE, status, VALUE]
-    assert status in STATUSES
+    assert out["count_ects_status"].to_list() == ["value", status, "value"]
+
+
+@pytest.mark.parametrize(("symbol", "status"), sorted(LEGACY_DFE_STATUSES.items()))
+def test_every_symbol_of_a_file_before_ees_reads_by_the_legacy_convention(tmp_path, symbol, status):
+    rows = b"".join(b"201718,Academic year,National," + c + b"\n" for c in (b"5", symbol.encode()))
+    out = split(write(tmp_path, HEADER + rows))
+    assert out["count_ects"].to_list() == [5.0, None]
+    assert out["count_ects_status"].to_list() == ["value", status]
 
 
 # The code lower-cases a stripped cell before looking it up, so symbols match whatever their

@@ -841,3 +841,16 @@ def test_column_names_that_are_not_snake_case_warn(tmp_path):
     meta = ("Sex,Filter,Sex,,,,Filter by sex,", BASE_META[1])
     finding = only(run(tmp_path, header=header, meta=meta), "column_name")
     assert where(finding) == ("column_name", WARNING, 1, "Sex")
+
+
+def test_the_symbol_convention_applied_to_an_older_file_is_reported(tmp_path):
+    # Before EES, DfE files used `x` for a small count suppressed for confidentiality.
+    rows = tuple(r.replace("202324", "201718") for r in BASE_ROWS)
+    rows = replace(rows, 1, rows[1].replace(",55", ",x"))
+    finding = only(run(tmp_path, rows), "symbol_convention")
+    assert where(finding) == ("symbol_convention", WARNING, 3, "pupils")
+    assert "'x' read as confidential" in finding.message and "2017" in finding.message
+    assert errors(run(tmp_path, rows)) == []
+    # The same cell in a file of the EES era reads by the standard: nothing to report.
+    current = replace(BASE_ROWS, 1, BASE_ROWS[1].replace(",55", ",x"))
+    assert [f for f in run(tmp_path, current) if f.rule == "symbol_convention"] == []

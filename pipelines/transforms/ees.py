@@ -3,6 +3,8 @@
 No I/O, no Dagster. Each function takes the frame `pipelines.ees.read_ees_csv` returns.
 """
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from pipelines.ees import ROW_NUMBER, col
@@ -32,6 +34,71 @@ SYMBOL_STATUS: dict[str, str] = {
 }
 MISSING = "missing"  # a blank cell
 
+
+@dataclass(frozen=True)
+class SymbolConvention:
+    """How one family of files uses its symbols: each symbol (lower case) -> status."""
+
+    name: str
+    description: str
+    statuses: dict[str, str]
+
+
+EES_SYMBOLS = SymbolConvention(
+    "ees",
+    "the EES open-data standard (x = unavailable for other reasons, c = confidential)",
+    SYMBOL_STATUS,
+)
+# DfE statistical releases before Explore Education Statistics marked a small count suppressed
+# to protect confidentiality with `x`; the other symbols read as in the standard.
+LEGACY_DFE_SYMBOLS = SymbolConvention(
+    "dfe_legacy",
+    "the DfE convention before EES (x = a small count suppressed for confidentiality)",
+    {**SYMBOL_STATUS, "x": "confidential"},
+)
+SYMBOL_CONVENTIONS = {c.name: c for c in (EES_SYMBOLS, LEGACY_DFE_SYMBOLS)}
+# The last period start year published before EES (launched March 2020) and its symbols:
+# 2018/19 (or calendar 2018) figures and earlier came out in the older statistical releases.
+LAST_LEGACY_YEAR = 2018
+
+
+@dataclass(frozen=True)
+class AppliedConvention:
+    convention: SymbolConvention
+    reason: str
+
+    def describe(self) -> str:
+        return f"symbols read by {self.convention.description}: {self.reason}"
+
+
+def symbol_convention(
+    frame: pl.DataFrame, file: str, declared: str | None = None
+) -> AppliedConvention:
+    """The symbol convention of a file: the one its metadata declares (the manifest's
+    `symbol_convention`), else the one of its era, from its latest time_period."""
+    if declared is not None:
+        if declared not in SYMBOL_CONVENTIONS:
+            raise InputError(
+                file,
+                f"declares symbol_convention {declared!r}; known: {', '.join(SYMBOL_CONVENTIONS)}",
+                column="symbol_convention",
+                rule="symbol_convention",
+            )
+        return AppliedConvention(SYMBOL_CONVENTIONS[declared], "declared in its metadata")
+    latest = None
+    if "time_period" in frame.columns:
+        latest = frame.select(
+            col("time_period").str.strip_chars().str.slice(0, 4).cast(pl.Int32, strict=False).max()
+        ).item()
+    if latest is not None and latest <= LAST_LEGACY_YEAR:
+        return AppliedConvention(
+            LEGACY_DFE_SYMBOLS,
+            f"its latest period starts in {latest}, before EES and its symbols "
+            f"(periods up to {LAST_LEGACY_YEAR})",
+        )
+    return AppliedConvention(EES_SYMBOLS, "the file's periods are from the EES era")
+
+
 STATUSES = (VALUE, MISSING, *sorted(set(SYMBOL_STATUS.values())))
 
 # ASCII digits only: Polars' \d also matches other scripts' digits, which do not cast.
@@ -47,11 +114,12 @@ def split_indicators(
     indicators: list[str],
     file: str,
     row_column: str = ROW_NUMBER,
-    symbols: dict[str, str] = SYMBOL_STATUS,
+    symbols: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """Replace each indicator's text with a Float64 value and a `<indicator>_status` column.
 
-    `symbols` maps each allowed symbol (lower case) to its status: EES symbols by default.
+    `symbols` maps each allowed symbol (lower case) to its status; by default the convention
+    of the file's era (`symbol_convention`): EES symbols, or the legacy DfE ones.
     Raises InputError naming file, row and column for the first cell that is neither a number
     nor a known symbol (for example text in a count column).
     """
@@ -60,6 +128,8 @@ def split_indicators(
             raise InputError(
                 file, "is missing an indicator column", row=1, column=name, rule="required_columns"
             )
+    if symbols is None:
+        symbols = symbol_convention(frame, file).convention.statuses
     exprs: list[pl.Expr] = []
     for name in indicators:
         cell = col(name).str.strip_chars()

@@ -9,6 +9,57 @@ from pipelines.safe_csv import safe_frame, safe_select
 
 DANGEROUS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=x", "\r=x", '=HYPERLINK("http://e.x")']
 HARMLESS = ["London", "2023/24", "a=b", "", "NPQ for Headship (NPQH)"]
+# Spreadsheets skip leading spaces, and some read full-width signs (typed with an East Asian
+# input method) as formula starters too.
+EDGES = [
+    " =1+1",
+    "   +SUM(A1)",
+    "\u00a0=1+1",  # no-break space
+    "\u3000=1+1",  # ideographic space
+    "\n=1+1",
+    "\uff1d1+1",  # full-width =
+    "\uff0bSUM(A1)",  # full-width +
+    "\uff0d2+3",  # full-width -
+    "\uff20cmd",  # full-width @
+    "\ufe661+1",  # small =
+    " \uff1dHYPERLINK(1)",
+]
+EDGE_HARMLESS = ["a\uff1db", " London", "Total \u2013 all", "\u00a0"]
+
+
+def test_leading_spaces_and_full_width_formula_starters_are_quoted():
+    frame = pl.DataFrame({"text": [*EDGES, *EDGE_HARMLESS]})
+    assert safe_frame(frame)["text"].to_list() == [f"'{v}" for v in EDGES] + EDGE_HARMLESS
+
+
+def test_categorical_and_enum_columns_are_quoted():
+    values = [*DANGEROUS, *EDGES, *HARMLESS]
+    frame = pl.DataFrame(
+        {
+            "cat": pl.Series(values, dtype=pl.Categorical),
+            "enum": pl.Series(values, dtype=pl.Enum(list(dict.fromkeys(values)))),
+        }
+    )
+    safe = safe_frame(frame)
+    expected = [f"'{v}" for v in [*DANGEROUS, *EDGES]] + HARMLESS
+    assert safe["cat"].cast(pl.String).to_list() == expected
+    assert safe["enum"].cast(pl.String).to_list() == expected
+
+
+def test_duckdb_export_quotes_edges_and_enum_columns(tmp_path):
+    values = [*DANGEROUS, *EDGES, *HARMLESS, *EDGE_HARMLESS]
+    con = duckdb.connect()
+    con.execute("CREATE TYPE label_kind AS ENUM (SELECT DISTINCT unnest(?::VARCHAR[]))", [values])
+    con.execute("CREATE TABLE t (plain VARCHAR, kind label_kind)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(v, v) for v in values])
+    out = tmp_path / "t.csv"
+    con.execute(f"COPY ({safe_select(con, 't')}) TO '{out}' (FORMAT csv, HEADER)")
+    con.close()
+    with out.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    expected = [f"'{v}" for v in [*DANGEROUS, *EDGES]] + HARMLESS + EDGE_HARMLESS
+    assert [r["plain"] for r in rows] == expected
+    assert [r["kind"] for r in rows] == expected
 
 
 def test_frame_quotes_formula_like_text_and_keeps_numbers():

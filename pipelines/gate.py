@@ -15,12 +15,16 @@ Data file rules (`Finding.rule`):
 * `time_period`, `time_identifier`, `time_identifier_mix`: 4 or 6 digits (6 = consecutive
   years), a known identifier that fits the period length, one identifier group per file.
 * `geographic_level`: a known level; School and Provider rows not mixed.
+  `geography_ignored_rows` (warning): School, Provider, Institution or Planning area rows beside
+  other levels (the table tool ignores them).
 * `geography_columns`, `geography_completed`, `geography_overcompleted`: per level present,
   its code/name columns (and its parents') exist and are filled; other levels' columns blank.
 * `geography_code`, `geography_country`, `geography_unknown`, `geography_consistency`,
-  `observational_total`: codes have the shape of codes, countries come from the standard list,
-  `x` goes with "Not available", within a period and level a code has one name and a name one
-  code, and no location is called Total or All.
+  `observational_total`, `geography_code_length` (warning): codes have the shape of codes
+  (other location codes at most 30 characters), countries come from the standard list, `x`
+  goes with "Not available", within a period and level a code has one name and a name one
+  code (a school, provider or institution code one name, a URN one LAESTAB: warnings), and no
+  location is called Total or All.
 * `indicator_values`: a number or a current GSS symbol (c, x, z, u, low, k); legacy symbols,
   null-likes and blanks are errors. `symbol_convention` (warning): a file from before EES
   reads `x` as a suppressed small count, and says so (pipelines.transforms.ees).
@@ -36,7 +40,8 @@ attribute of the location), `meta_observational`, `meta_filter_grouping_column`,
 
 Without a meta file the gate must guess what is an indicator: a column that is neither time
 nor geography, holds no Total/All item, and where most non-blank cells are numbers (plain,
-or printed as 37,440) or GSS symbols (`_guess_indicators`). Everything else is a filter. A
+or printed as 37,440) or GSS symbols, or every non-blank cell is a symbol, current or legacy
+(a column entirely suppressed) (`_guess_indicators`). Everything else is a filter. A
 numeric filter taken for an indicator still passes the indicator check; a text filter is
 never taken for one.
 
@@ -212,6 +217,13 @@ LOCATION_LIKE = (
 UNIT_LEVELS = ("School", "Provider", "Institution")
 # Levels whose names repeat across the country (many wards are called "Abbey").
 SHARED_NAME_LEVELS = ("Ward",)
+# Rows the EES table tool ignores when other levels share the file (check_geog_ignored_rows).
+IGNORED_LEVELS = (*UNIT_LEVELS, "Planning area")
+# Location codes: at most 30 characters (eesyscreener char_limits, API data standards).
+LOCATION_CODE_COLUMNS = frozenset(
+    c for level in LEVELS.values() for c in (level.code, level.secondary) if c
+)
+MAX_CODE_LENGTH = 30
 # Which levels' rows may carry a level's columns (eesyscreener check_geog_overcompleted_cols).
 _LOW = (*UNIT_LEVELS, "Planning area")
 COMPATIBLE_LEVELS: dict[str, tuple[str, ...]] = {
@@ -466,6 +478,7 @@ def _guess_indicators(frame: pl.DataFrame, candidates: Sequence[str]) -> tuple[s
                 _text(c).str.contains(_NUMBER) | _text(c).str.contains(FORMATTED_NUMBER)
             ).sum(),
             symbols=_text(c).is_in(CURRENT_SYMBOLS).sum(),
+            legacy=_text(c).str.to_lowercase().is_in(LEGACY_SYMBOLS).sum(),
             totals=_text(c).is_in(TOTALS).sum(),
             filled=col(c).is_not_null().sum(),
         ).alias(c)
@@ -474,7 +487,12 @@ def _guess_indicators(frame: pl.DataFrame, candidates: Sequence[str]) -> tuple[s
     return tuple(
         c
         for c, s in stats.items()
-        if s["numbers"] > 0 and not s["totals"] and 2 * (s["numbers"] + s["symbols"]) > s["filled"]
+        if not s["totals"]
+        and (
+            (s["numbers"] > 0 and 2 * (s["numbers"] + s["symbols"]) > s["filled"])
+            # Every value suppressed or missing: no filter is made only of symbols.
+            or (s["filled"] > 0 and s["symbols"] + s["legacy"] == s["filled"])
+        )
     )
 
 
@@ -609,6 +627,14 @@ def _check_geography(file: str, frame: pl.DataFrame, layout: Layout) -> list[Fin
             code = _text(name)
             masks[f"code|{name}"] = (~code.str.contains(pattern) & ~code.is_in(UNKNOWN_CODES), code)
             texts[f"code|{name}"] = ("geography_code", name, "is not a code (nor x/z)")
+    for name in sorted(LOCATION_CODE_COLUMNS & observational - set(CODE_PATTERNS)):
+        length = _text(name).str.len_chars()
+        masks[f"long|{name}"] = (length > MAX_CODE_LENGTH, pl.format("{} characters", length))
+        texts[f"long|{name}"] = (
+            "geography_code_length",
+            name,
+            f"is too long for a location code (the standard allows {MAX_CODE_LENGTH} characters)",
+        )
     code, name = _text("country_code"), _text("country_name")
     known = (
         (name == code.replace_strict(COUNTRIES, default=None))
@@ -632,58 +658,95 @@ def _check_geography(file: str, frame: pl.DataFrame, layout: Layout) -> list[Fin
         masks[f"total|{name}"] = (_text(name).is_in(TOTALS), col(name))
         texts[f"total|{name}"] = ("observational_total", name, "is not a location")
 
-    found += _findings(file, _scan(frame, masks), texts)
+    hits = _scan(frame, masks)
+    long_codes = {k: hits.pop(k) for k in list(hits) if k.startswith("long|")}
+    found += _findings(file, hits, texts)
+    # A warning, as in the screener (an API data set rule); consumers' code columns overflow.
+    found += _findings(file, long_codes, texts, WARNING)
     found += _check_geography_consistency(file, frame, layout)
     if "School" in present and "Provider" in present:
         row = frame.filter(level == "Provider")[ROW_NUMBER].min()
         message = "mixes Provider rows with School rows; EES needs separate files"
         found.append(Finding("geographic_level", ERROR, file, row, "geographic_level", message))
+    ignored = [lv for lv in present if lv in IGNORED_LEVELS]
+    if ignored and len(ignored) < len(present):
+        rows = frame.filter(level.is_in(ignored))[ROW_NUMBER]
+        message = (
+            f"{', '.join(ignored)} rows ({rows.len()} rows) sit beside other levels: the EES table "
+            "tool ignores them, and they must not be added to the other levels' totals"
+        )
+        found.append(
+            Finding(
+                "geography_ignored_rows", WARNING, file, rows.min(), "geographic_level", message
+            )
+        )
     return found
 
 
 def _check_geography_consistency(file: str, frame: pl.DataFrame, layout: Layout) -> list[Finding]:
     """Within one time period, a code has one name and a name one code (per column pair).
 
-    Schools and providers change names and numbers, ward names repeat across districts, and
-    the unknown codes x/z cover many names: those are left out.
+    Ward names repeat across districts, and so do school and provider names: for those levels
+    only the code's side is checked (a URN, UKPRN or LAESTAB has one name, and a URN one
+    LAESTAB and back). Those are warnings: DfE's screener passes a provider with two names in
+    a period (its pass/prov_level_diff_names.csv; names change mid-year, providers merge), but
+    a consumer joining on the code must know. The unknown codes x/z cover many names and are
+    left out. Messages about school, provider and institution rows name the period and
+    columns, never a value.
     """
     found: list[Finding] = []
     for lv, spec in LEVELS.items():
-        if lv in UNIT_LEVELS or spec.name not in layout.observational:
+        if spec.name not in layout.observational:
             continue
+        pairs: list[tuple[str, str, bool]] = []  # (key column, other column, both directions)
+        one_way = lv in SHARED_NAME_LEVELS or lv in UNIT_LEVELS
         for code_column in (spec.code, spec.secondary):
-            if code_column not in layout.observational:
-                continue
-            pairs = frame.select(
-                ROW_NUMBER,
-                period=_text("time_period"),
-                code=_text(code_column),
-                name=_text(spec.name),
-            ).filter(
-                col("code").is_not_null()
-                & col("name").is_not_null()
-                & ~col("code").is_in(UNKNOWN_CODES)
-            )
-            directions = [("code", "name", code_column), ("name", "code", spec.name)]
-            for key, other, column in directions[: 1 if lv in SHARED_NAME_LEVELS else 2]:
-                # Rows (in file order) whose pairing differs from the first one in the period.
-                clash = pairs.with_columns(earlier=col(other).first().over("period", key)).filter(
-                    col(other) != col("earlier")
-                )
-                if clash.height:
-                    first = clash.row(0, named=True)
-                    count = clash.select(pl.struct("period", key).n_unique()).item()
-                    message = (
-                        f"{first[key]!r} has {other} {first[other]!r} here but "
-                        f"{first['earlier']!r} on an earlier row of {first['period']} "
-                        f"({count} {key}(s) like this)"
-                    )
-                    found.append(
-                        Finding(
-                            "geography_consistency", ERROR, file, first[ROW_NUMBER], column, message
-                        )
-                    )
+            if code_column in layout.observational:
+                pairs.append((code_column, spec.name, not one_way))
+        if lv == "School" and {"school_urn", "school_laestab"} <= layout.observational:
+            pairs.append(("school_urn", "school_laestab", True))
+        for key_column, other_column, both in pairs:
+            directions = [(key_column, other_column)]
+            directions += [(other_column, key_column)] if both else []
+            for key, other in directions:
+                finding = _first_clash(file, frame, key, other, hide=lv in UNIT_LEVELS)
+                found += [finding] if finding else []
     return found
+
+
+def _first_clash(
+    file: str, frame: pl.DataFrame, key: str, other: str, hide: bool
+) -> Finding | None:
+    """The first row (in file order) where `key` pairs with another `other` than on its
+    first row in the same period."""
+    pairs = frame.select(
+        ROW_NUMBER, period=_text("time_period"), key=_text(key), other=_text(other)
+    ).filter(
+        pl.col("key").is_not_null()
+        & pl.col("other").is_not_null()
+        & ~pl.col("key").is_in(UNKNOWN_CODES)
+        & ~pl.col("other").is_in(UNKNOWN_CODES)
+    )
+    clash = pairs.with_columns(earlier=pl.col("other").first().over("period", "key")).filter(
+        pl.col("other") != pl.col("earlier")
+    )
+    if not clash.height:
+        return None
+    first = clash.row(0, named=True)
+    count = clash.select(pl.struct("period", "key").n_unique()).item()
+    if hide:
+        message = (
+            f"has another {other} here than on an earlier row with the same {key} in "
+            f"{first['period']} ({count} {key}(s) like this)"
+        )
+    else:
+        message = (
+            f"{first['key']!r} has {other} {first['other']!r} here but "
+            f"{first['earlier']!r} on an earlier row of {first['period']} "
+            f"({count} {key}(s) like this)"
+        )
+    severity = WARNING if hide else ERROR
+    return Finding("geography_consistency", severity, file, first[ROW_NUMBER], key, message)
 
 
 # --------------------------------------------------------------------------------------------

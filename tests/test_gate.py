@@ -854,3 +854,102 @@ def test_the_symbol_convention_applied_to_an_older_file_is_reported(tmp_path):
     # The same cell in a file of the EES era reads by the standard: nothing to report.
     current = replace(BASE_ROWS, 1, BASE_ROWS[1].replace(",55", ",x"))
     assert [f for f in run(tmp_path, current) if f.rule == "symbol_convention"] == []
+
+
+# --------------------------------------------------------------------------------------------
+# Schools and providers, long codes, levels the table tool ignores, symbol-only indicators
+# --------------------------------------------------------------------------------------------
+
+SCHOOL_HEADER = (
+    f"{HEADER},region_code,region_name,old_la_code,new_la_code,la_name,"
+    "school_urn,school_laestab,school_name,pupils"
+)
+SCHOOL = "2023,Calendar year,School,E92000001,England,E12000007,London,204,E09000012,Hackney"
+SCHOOL_ROWS = (
+    f"{SCHOOL},100000,2041000,A School,5",  # row 2
+    f"{SCHOOL},100001,2041001,B School,6",  # row 3
+    f"{SCHOOL},100002,2041002,A School,7",  # row 4: two schools may share a name
+)
+PUPILS_META = ("pupils,Indicator,Pupils,,,0,,",)
+
+
+def school_run(tmp_path: Path, rows: tuple[str, ...]) -> list[Finding]:
+    return run(tmp_path, rows, SCHOOL_HEADER, PUPILS_META)
+
+
+def test_school_baseline_is_clean(tmp_path):
+    assert school_run(tmp_path, SCHOOL_ROWS) == []
+
+
+def test_a_school_has_one_name_in_a_period(tmp_path):
+    rows = (*SCHOOL_ROWS, f"{SCHOOL},100001,2041001,B School Academy,8")
+    findings = school_run(tmp_path, rows)
+    assert {where(f) for f in findings} == {
+        ("geography_consistency", WARNING, 5, "school_urn"),
+        ("geography_consistency", WARNING, 5, "school_laestab"),
+    }
+    # The message names the period and the columns, never a school's number or name.
+    for finding in findings:
+        assert "100001" not in finding.message and "B School" not in finding.message
+
+
+def test_a_school_has_one_laestab_in_a_period_and_one_urn_per_laestab(tmp_path):
+    rows = (*SCHOOL_ROWS, f"{SCHOOL},100001,2041009,B School,8")
+    findings = school_run(tmp_path, rows)
+    assert [where(f) for f in findings] == [("geography_consistency", WARNING, 5, "school_urn")]
+    rows = (*SCHOOL_ROWS, f"{SCHOOL},100009,2041001,B School,8")
+    findings = school_run(tmp_path, rows)
+    assert [where(f) for f in findings] == [("geography_consistency", WARNING, 5, "school_laestab")]
+
+
+def test_a_school_may_change_name_between_periods(tmp_path):
+    later = SCHOOL.replace("2023,", "2024,", 1)
+    assert school_run(tmp_path, (*SCHOOL_ROWS, f"{later},100001,2041001,B Academy,8")) == []
+
+
+def test_a_provider_has_one_name_in_a_period(tmp_path):
+    header = f"{HEADER},provider_ukprn,provider_name,pupils"
+    provider = "2023,Calendar year,Provider,E92000001,England"
+    rows = (
+        f"{provider},10000001,A Provider,5",
+        f"{provider},10000002,A Provider,6",
+        f"{provider},10000001,A Provider Ltd,7",
+    )
+    finding = only(run(tmp_path, rows, header, PUPILS_META), "geography_consistency")
+    assert where(finding) == ("geography_consistency", WARNING, 4, "provider_ukprn")
+
+
+def test_location_codes_longer_than_30_characters(tmp_path):
+    header = f"{HEADER},trust_id,trust_name,pupils"
+    mat = "2023,Calendar year,MAT,E92000001,England"
+    rows = (f"{mat},TR01234,A Trust,5", f"{mat},{'T' * 31},B Trust,6")
+    finding = only(run(tmp_path, rows, header, PUPILS_META), "geography_code_length")
+    assert where(finding) == ("geography_code_length", WARNING, 3, "trust_id")
+    assert "30 characters" in finding.message
+    assert run(tmp_path, (rows[0], f"{mat},{'T' * 30},B Trust,6"), header, PUPILS_META) == []
+
+
+def test_school_rows_beside_other_levels_are_reported(tmp_path):
+    national = "2023,Calendar year,National,E92000001,England,,,,,,,,,11"
+    findings = school_run(tmp_path, (national, *SCHOOL_ROWS))
+    assert [where(f) for f in findings] == [
+        ("geography_ignored_rows", WARNING, 3, "geographic_level")
+    ]
+    assert "3 rows" in findings[0].message
+
+
+def test_without_meta_a_column_of_only_symbols_is_an_indicator(tmp_path):
+    # All suppressed: no number to recognise it by, but no filter holds only symbols.
+    header = f"{HEADER},sex,pupils,teachers"
+    rows = (
+        f"{NATIONAL},Total,100,c",
+        f"{NATIONAL},Female,55,c",
+        f"{NATIONAL},Male,45,~",
+    )
+    finding = only(run(tmp_path, rows, header, meta=None), "indicator_values")
+    assert where(finding) == ("indicator_values", ERROR, 4, "teachers")
+    rows = (*rows[:2], f"{NATIONAL},Male,45,z")
+    assert run(tmp_path, rows, header, meta=None) == []
+    # Two rows differing only in a symbol-only column repeat their key: it is no filter.
+    rows = (*rows, f"{NATIONAL},Male,45,c")
+    assert where(only(run(tmp_path, rows, header, meta=None), "duplicate_rows"))[2] == 5

@@ -4,6 +4,7 @@ staged in memory (no pipeline run): months' progress basis, CACE, pre-trends, at
 import dataclasses
 import shutil
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -146,3 +147,87 @@ def test_cace_counts_receipt_only_up_to_its_evaluation_year(pilot_data, estimate
             assert after["estimator"][0] == before["estimator"][0]
     p1_last = cace(estimates, "P1", "2027/28")["estimate"][0]
     assert cace(changed, "P1", "2027/28")["estimate"][0] != pytest.approx(p1_last, abs=1e-6)
+
+
+# --- difference-in-differences: pre-trend test flagged, rated and drawn ----------------------
+
+
+def _with_p4_outcomes(pilot_data, change) -> analysis.PilotData:
+    outcomes = pilot_data.outcomes
+    p4 = outcomes.filter(pilot_id="P4", outcome_id="ks4_attainment")
+    rest = outcomes.filter(
+        ~((pl.col("pilot_id") == "P4") & (pl.col("outcome_id") == "ks4_attainment"))
+    )
+    arms = pilot_data.of("schools", "P4").select("school_id", "arm").unique("school_id")
+    changed = change(p4.join(arms, left_on="unit_id", right_on="school_id", how="left"))
+    return dataclasses.replace(
+        pilot_data, outcomes=pl.concat([rest, changed.select(outcomes.columns)])
+    )
+
+
+def _security(data):
+    from pipelines.stats.security import load_threat_judgements
+
+    path = PROJECT_ROOT / "data" / "raw" / "pilots" / "registry" / "threat_judgements.csv"
+    return analysis.security(data, load_threat_judgements(path))
+
+
+def test_did_rows_carry_the_pre_trend_status_and_only_the_model_covariates(estimates):
+    did = estimates.filter(pilot_id="P4")
+    assert set(did["pretrend_status"]) == {"passed"}
+    assert (did["pretrend_p_value"] >= 0.05).all()
+    # two-way fixed effects with no covariates: the matching covariates are not in the model
+    assert set(did["covariates"]) == {"none"}
+    assert did["estimator"].str.contains("matched on fsm_percent, region_group;").all()
+    # not on the reference-year outcome (regression to the mean), which is reported instead
+    assert did["estimator"].str.contains("not matched on baseline_ks4_attainment").all()
+    others = estimates.filter(pl.col("pilot_id") != "P4")
+    assert set(others["pretrend_status"]) == {"not applicable"}
+
+
+def test_failed_or_impossible_pre_trend_test_is_flagged_and_lowers_the_padlocks(pilot_data):
+    baseline = _security(pilot_data).filter(pilot_id="P4").sort("evaluation_year")
+    assert set(baseline["pretrend_status"]) == {"passed"}
+    assert (baseline["pretrend_adjustment"] == 0).all()
+
+    def diverging(frame):  # treated schools fall behind by 1.5 points a year before 2025/26
+        year = pl.col("measured_year").str.slice(0, 4).cast(pl.Int64)
+        drift = pl.when((pl.col("arm") == "treatment") & (year < 2025)).then(1.5 * (2024 - year))
+        return frame.with_columns(pl.col("value") + drift.otherwise(0.0))
+
+    def one_pre_year(frame):
+        return frame.filter(pl.col("measured_year") >= "2024/25")
+
+    for change, status, removed in ((diverging, "failed", 2), (one_pre_year, "not testable", 1)):
+        data = _with_p4_outcomes(pilot_data, change)
+        rows = analysis.estimates(data).filter(pilot_id="P4", outcome_id="ks4_attainment")
+        assert set(rows["pretrend_status"]) == {status}, rows["pretrend_p_value"]
+        rated = _security(data).filter(pilot_id="P4").sort("evaluation_year")
+        assert set(rated["pretrend_status"]) == {status}
+        assert (rated["pretrend_adjustment"] == removed).all()
+        expected = np.minimum(
+            rated["design_padlocks"].to_numpy() - removed, rated["attrition_padlocks"].to_numpy()
+        )
+        assert (rated["interim_padlocks"].to_numpy() == expected).all()
+        assert (rated["padlocks"] <= baseline["padlocks"]).all()
+        assert (rated["padlocks"] < baseline["padlocks"]).any()
+        assert rated["pretrend_rule"].str.contains(status).all()
+
+
+def test_forest_plot_marks_estimates_whose_pre_trend_test_failed(estimates):
+    from pipelines.charts.pilots import forest_plot
+
+    flagged = estimates.with_columns(
+        pl.when(pl.col("pilot_id") == "P4")
+        .then(pl.lit("failed"))
+        .otherwise(pl.col("pretrend_status"))
+        .alias("pretrend_status")
+    )
+    figure, spec, data = forest_plot(flagged)
+    assert set(data.filter(pilot_id="P4")["pretrend_status"]) == {"failed"}
+    labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert any(label.startswith("P4") and "pre-trend" in label for label in labels), labels
+    assert not any(label.startswith("P5") and "pre-trend" in label for label in labels)
+    assert any("pre-trend" in note for note in spec.notes)
+    _, clean_spec, _ = forest_plot(estimates)
+    assert not any("pre-trend test failed" in note for note in clean_spec.notes)

@@ -104,6 +104,6 @@ def test_shipped_threat_judgements_cover_every_pilot_and_give_a_rating():
     for pilot in registry.pilots:
         mine = current.filter(pilot_id=pilot.id)
         assert sorted(mine["threat"].to_list()) == sorted(THREATS)
-        rating = security_rating(pilot.design, 8.0, mine)
+        rating = security_rating(pilot.design, 8.0, mine, pretrend="passed")
         assert 0 <= rating["padlocks"] <= rating["interim_padlocks"]
     assert judgements["rationale"].str.contains("ILLUSTRATIVE").all()

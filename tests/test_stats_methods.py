@@ -20,6 +20,7 @@ from pipelines.stats.reference_tables import TABLES, table_path
 from pipelines.stats.security import (
     THREATS,
     load_threat_judgements,
+    pretrend_status,
     security_rating,
     threat_adjustment,
 )
@@ -265,10 +266,35 @@ def test_security_rating_takes_the_lower_of_design_and_attrition_then_adjusts():
     assert (rating["design_padlocks"], rating["attrition_padlocks"]) == (5, 4)
     assert rating["padlocks"] == 4
     did = security_rating(
-        "matched_difference_in_differences", 5.0, _judgements(confounding=("High", "unknown"))
+        "matched_difference_in_differences",
+        5.0,
+        _judgements(confounding=("High", "unknown")),
+        pretrend="passed",
     )
     assert (did["interim_padlocks"], did["padlocks"]) == (4, 3)
     assert security_rating("no_comparator", 0.0, _judgements())["padlocks"] == 0
+
+
+@pytest.mark.parametrize(
+    ("p_value", "status", "removed"),
+    [(0.40, "passed", 0), (0.05, "passed", 0), (0.049, "failed", 2), (None, "not testable", 1)],
+)
+def test_pre_trend_status_lowers_the_design_rating_of_a_did(p_value, status, removed):
+    assert pretrend_status(p_value) == status
+    rating = security_rating(
+        "matched_difference_in_differences", 5.0, _judgements(), pretrend=status
+    )
+    assert rating["pretrend_adjustment"] == removed
+    assert rating["interim_padlocks"] == 4 - removed
+    assert status in rating["pretrend_rule"]
+    # attrition can still be the binding constraint
+    assert security_rating(
+        "matched_difference_in_differences", 45.0, _judgements(), pretrend=status
+    )["interim_padlocks"] == min(4 - removed, 1)
+    # a randomised design has no pre-trend test, and a DiD rating needs one
+    assert pretrend_status(0.001, "cluster_randomised") == "not applicable"
+    with pytest.raises(ValueError, match="pre-trend"):
+        security_rating("matched_difference_in_differences", 5.0, _judgements())
 
 
 def test_threat_judgements_file_keeps_the_audit_trail(tmp_path):
@@ -300,3 +326,64 @@ def test_cost_summary_spreads_start_up_over_three_years():
     assert row["cost_per_participant_gbp"] == pytest.approx(3_000)
     assert row["cost_per_pupil_per_year_gbp"] == pytest.approx(40)
     assert (row["cost_rating"], row["cost_label"]) == (1, "Very low")
+
+
+# --- matching before difference-in-differences: regression to the mean ---------------------
+
+
+def _rtm_trial(rng, noise: float, n: int = 500):
+    """No effect; programme schools self-select on their permanent level (lower attaining),
+    school means carry yearly noise: four pre-programme years and one after."""
+    fsm = rng.uniform(5, 50, n)
+    level = 50 - 0.3 * (fsm - 25) + 4.0 * rng.normal(size=n)
+    treated = rng.random(n) < 1 / (1 + np.exp(-(-2.0 + 0.05 * (fsm - 25) - 0.25 * (level - 50))))
+    y = level[:, None] + 0.4 * np.arange(5)[None, :] + noise * rng.normal(size=(n, 5))
+    return fsm, treated, y
+
+
+def _matched_did(treated, y, weights) -> float:
+    """The weighted two-way fixed-effects estimate for a balanced panel with one post period:
+    treated change minus weighted comparison change (post minus mean of the pre years)."""
+    change = y[:, -1] - y[:, :-1].mean(axis=1)
+    keep = treated & (weights > 0)
+    return change[keep].mean() - np.average(change[~treated], weights=weights[~treated])
+
+
+def test_matching_on_the_reference_year_outcome_regresses_to_the_mean():
+    """Daw & Hatfield (2018): matching on a noisy pre-programme outcome picks comparison schools
+    with a bad reference year, which rebound; difference-in-differences on covariates-only
+    matching is unbiased (unit effects absorb the level). Hence the pipeline matches on the
+    covariates, not on the reference-year outcome (pipelines/stats/METHODS.md)."""
+    reps = 100
+    for noise, reliable in ((4.0, False), (1.2, True)):
+        rng = np.random.default_rng(41)
+        on_outcome, on_covariates = [], []
+        for _ in range(reps):
+            fsm, treated, y = _rtm_trial(rng, noise)
+            units = pl.DataFrame({"t": treated.astype(int), "fsm": fsm, "y_ref": y[:, 3]})
+            for covariates, found in ((["fsm", "y_ref"], on_outcome), (["fsm"], on_covariates)):
+                weights = propensity_match(units, "t", covariates)["match_weight"].to_numpy()
+                found.append(_matched_did(treated, y, weights))
+        biased, clean = np.array(on_outcome), np.array(on_covariates)
+        mc = clean.std(ddof=1) / np.sqrt(reps)
+        assert abs(clean.mean()) < 3 * mc, (noise, clean.mean(), mc)
+        if not reliable:  # the outcome-matched estimate is biased towards a negative effect
+            assert biased.mean() < -3 * biased.std(ddof=1) / np.sqrt(reps), biased.mean()
+            assert biased.mean() < -0.25
+        else:  # smaller with reliable school means, but still in the same direction
+            assert biased.mean() < clean.mean()
+    # the two-way fixed-effects estimator gives the same number as the shortcut above
+    fsm, treated, y = _rtm_trial(np.random.default_rng(3), 1.2)
+    units = pl.DataFrame({"school": np.arange(len(fsm)), "t": treated.astype(int), "fsm": fsm})
+    weights = propensity_match(units, "t", ["fsm"])["match_weight"].to_numpy()
+    panel = pl.DataFrame(
+        {
+            "school": np.repeat(np.arange(len(fsm)), 5),
+            "year": np.tile(np.arange(2021, 2026), len(fsm)),
+            "y": y.ravel(),
+            "treated": np.repeat(treated.astype(int), 5),
+            "w": np.repeat(weights, 5),
+        }
+    ).filter(pl.col("w") > 0)
+    result = difference_in_differences(panel, "y", "school", "year", "treated", 2025, weights="w")
+    assert result["estimate"][0] == pytest.approx(_matched_did(treated, y, weights), abs=1e-8)

@@ -46,8 +46,18 @@ def _notes(frame: pl.DataFrame, *notes: str) -> list[str]:
     return [*notes, *([SYNTHETIC_NOTE] if _synthetic(frame) else [])]
 
 
+PRETREND_FLAGS = {"failed": "pre-trend test failed", "not testable": "pre-trend not testable"}
+"""Difference-in-differences estimates whose parallel-trends check failed or could not be run
+(`pretrend_status` in pilot_estimates): drawn with hollow markers and named in the label."""
+
+
 def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame]:
-    """Headline ITT effect (g scale) with its 95% CI per pilot x outcome x year, all units."""
+    """Headline ITT effect (g scale) with its 95% CI per pilot x outcome x year, all units.
+
+    An estimate whose pre-trend test failed or could not be run is drawn hollow, its row label
+    says so, and a note explains it."""
+    if "pretrend_status" not in estimates.columns:
+        estimates = estimates.with_columns(pl.lit("not applicable").alias("pretrend_status"))
     data = (
         estimates.filter(
             pl.col("headline"),
@@ -67,10 +77,15 @@ def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
             "n_treatment",
             "n_control",
             "months_progress",
+            "pretrend_status",
             "provenance",
         )
         .sort("pilot_id", pl.col("is_primary").not_(), "outcome_id", "evaluation_year")
     )
+    flagged = data.filter(pl.col("pretrend_status").is_in(list(PRETREND_FLAGS)))
+    flags = {}
+    for p, o, status in flagged.select("pilot_id", "outcome_id", "pretrend_status").iter_rows():
+        flags.setdefault((p, o), set()).add(PRETREND_FLAGS[status])
     labels = data.select("pilot_id", "outcome_id", "is_primary").unique(maintain_order=True)
     position = {(p, o): len(labels) - i for i, (p, o, _) in enumerate(labels.iter_rows())}
     fig, ax = house_axes(figsize=(9, 0.34 * len(labels) + 2.4))
@@ -78,21 +93,28 @@ def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
     ax.xaxis.grid(True, color=GRID, linewidth=0.8)
     ax.axvline(0, color=DARK_GREY, linewidth=1)
     for k, (year, (colour, marker)) in enumerate(YEAR_STYLE.items()):
-        part = data.filter(pl.col("evaluation_year") == year)
-        y = [
-            position[(p, o)] + (1 - k) * 0.22
-            for p, o in zip(part["pilot_id"], part["outcome_id"], strict=True)
-        ]
-        ax.errorbar(
-            part["estimate"], y,
-            xerr=[part["estimate"] - part["ci_lower"], part["ci_upper"] - part["estimate"]],
-            fmt=marker, color=colour, ecolor=colour, elinewidth=1.4, capsize=2, markersize=5,
-            label=year,
-        )  # fmt: skip
+        for hollow in (False, True):
+            is_flagged = pl.col("pretrend_status").is_in(list(PRETREND_FLAGS))
+            part = data.filter(
+                pl.col("evaluation_year") == year, is_flagged if hollow else ~is_flagged
+            )
+            if part.is_empty():
+                continue
+            y = [
+                position[(p, o)] + (1 - k) * 0.22
+                for p, o in zip(part["pilot_id"], part["outcome_id"], strict=True)
+            ]
+            ax.errorbar(
+                part["estimate"], y,
+                xerr=[part["estimate"] - part["ci_lower"], part["ci_upper"] - part["estimate"]],
+                fmt=marker, color=colour, ecolor=colour, elinewidth=1.4, capsize=2, markersize=5,
+                markerfacecolor="white" if hollow else colour, label=None if hollow else year,
+            )  # fmt: skip
     ax.set_yticks(
         list(position.values()),
         [
             f"{p} {o.replace('_', ' ')}{' (primary)' if primary else ''}"
+            + (f" [{'; '.join(sorted(flags[p, o]))}]" if (p, o) in flags else "")
             for p, o, primary in labels.iter_rows()
         ],
     )
@@ -127,6 +149,16 @@ def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
             "Hedges' g on the total variance of the unconditional model (Hedges 2007 for the "
             "cluster trial); binary: log odds ratio / 1.65; P4: matched difference-in-"
             "differences. Bars: 95% confidence intervals.",
+            *(
+                [
+                    "Hollow markers, labelled in brackets: difference-in-differences estimates "
+                    "whose pre-trend test failed (p < 0.05) or could not be run (one "
+                    "pre-programme period); the parallel-trends assumption behind them is not "
+                    "supported, and pilot_security lowers their padlocks."
+                ]
+                if flags
+                else []
+            ),
         ),
         synthetic=_synthetic(data),
     )

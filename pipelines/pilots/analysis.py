@@ -46,7 +46,7 @@ from pipelines.stats.effect_sizes import (
 )
 from pipelines.stats.months_progress import months_progress
 from pipelines.stats.quasi import difference_in_differences, propensity_match
-from pipelines.stats.security import security_rating
+from pipelines.stats.security import pretrend_status, security_rating
 
 SUBGROUPS = {
     "disadvantaged_school": pl.col("disadvantaged_school"),
@@ -109,6 +109,7 @@ ESTIMATE_SCHEMA = {
     "months_progress_table": pl.String,
     "months_progress_note": pl.String,
     "pretrend_p_value": pl.Float64,
+    "pretrend_status": pl.String,
     "covariates": pl.String,
     "estimator": pl.String,
     "provenance": pl.String,
@@ -119,7 +120,12 @@ MONTHS_TABLE = "project_report"
 """Months' progress table for project estimates: the conversion EEF uses in project evaluation
 reports (shared/methods/months_progress.csv), not the Toolkit's (pipelines/stats/METHODS.md)."""
 
-NOT_APPLICABLE = {"model": "not applicable", "variance": "not applicable", "variance_used": "none"}
+NOT_APPLICABLE = {
+    "model": "not applicable",
+    "variance": "not applicable",
+    "variance_used": "none",
+    "pretrend_status": "not applicable",
+}
 """Defaults, so the grain columns are never null (binary, DiD and CACE rows have no variance
 choice; a model that could not be fitted has no model)."""
 
@@ -378,8 +384,19 @@ def _cace(
     ]
 
 
-def _did(data: PilotData, pilot: Pilot, outcome: Outcome, year: str, units: pl.DataFrame):
-    """Matched difference-in-differences for one outcome and year (pre-years + that year)."""
+def _did(
+    data: PilotData,
+    pilot: Pilot,
+    outcome: Outcome,
+    year: str,
+    units: pl.DataFrame,
+    matched_on: list[str],
+):
+    """Matched difference-in-differences for one outcome and year (pre-years + that year).
+
+    The model has unit and period fixed effects and no covariates (`covariates` = "none"); the
+    covariates the comparison schools were matched on are named in `estimator`. The pre-trend
+    test's status (`pretrend_status`) flags a failed or impossible test."""
     first = min(_year_start(s) for _, s in pilot.cohorts)
     panel = (
         _measures(data, pilot, outcome.id, outcome.level)
@@ -410,7 +427,16 @@ def _did(data: PilotData, pilot: Pilot, outcome: Outcome, year: str, units: pl.D
         "n_treatment": result["n_units_treated"],
         "n_control": result["n_units_comparison"],
         "pretrend_p_value": result["pretrend_p_value"],
-        "estimator": "pipelines.stats.quasi.difference_in_differences: " + result["estimator"],
+        "pretrend_status": pretrend_status(result["pretrend_p_value"], pilot.design),
+        "covariates": "none",
+        "estimator": "pipelines.stats.quasi.difference_in_differences: "
+        + result["estimator"]
+        + f"; unit and period fixed effects; matched on {', '.join(matched_on)}"
+        + "".join(
+            f"; not matched on {c} (regression to the mean)"
+            for c in pilot.covariates
+            if c in OUTCOME_BASELINES
+        ),
     }
     return [
         {
@@ -438,8 +464,18 @@ def _did(data: PilotData, pilot: Pilot, outcome: Outcome, year: str, units: pl.D
     ]
 
 
+OUTCOME_BASELINES = {"baseline_ks4_attainment": "ks4_attainment"}
+"""Covariates that are a difference-in-differences outcome in the reference (last
+pre-programme) year. Matching on them invites regression to the mean (Daw & Hatfield 2018,
+Health Services Research 53(6)): comparison schools picked for a bad reference year rebound
+afterwards, biasing the estimate; the unit fixed effects absorb level differences anyway. So
+they are not matched on; the balance table still reports them (pipelines/stats/METHODS.md)."""
+
+
 def matched_units(data: PilotData, pilot: Pilot) -> tuple[pl.DataFrame, list[str]]:
-    """The schools of a matched design with their propensity-score match weights."""
+    """The schools of a matched design with their propensity-score match weights, and the
+    covariates matched on: the registry's, except reference-year outcomes
+    (`OUTCOME_BASELINES`)."""
     outcome = data.registry.outcomes[pilot.primary_outcomes[0]]
     units = (
         unit_frame(data, pilot, outcome, pilot.cohorts[0][1])
@@ -447,7 +483,7 @@ def matched_units(data: PilotData, pilot: Pilot) -> tuple[pl.DataFrame, list[str
         .sort("school_id")
     )
     units = units.with_columns(pl.col("t").alias("treated"))
-    covariates = [c for c in pilot.covariates if c in units.columns]
+    covariates = [c for c in pilot.covariates if c in units.columns and c not in OUTCOME_BASELINES]
     return propensity_match(units, "treated", covariates), covariates
 
 
@@ -457,10 +493,10 @@ def estimates(data: PilotData) -> pl.DataFrame:
     rows = []
     for pilot in data.pilots_with_data():
         provenance = data.provenance(pilot.id)
-        matched = (
-            matched_units(data, pilot)[0]
+        matched, matched_on = (
+            matched_units(data, pilot)
             if pilot.design == "matched_difference_in_differences"
-            else None
+            else (None, [])
         )
         for outcome_id in pilot.outcomes:
             outcome = data.registry.outcomes[outcome_id]
@@ -489,7 +525,7 @@ def estimates(data: PilotData) -> pl.DataFrame:
                             keep = part.get_column("school_id").unique().implode()
                             found = _did(
                                 data, pilot, outcome, year,
-                                matched.filter(pl.col("school_id").is_in(keep)),
+                                matched.filter(pl.col("school_id").is_in(keep)), matched_on,
                             )  # fmt: skip
                         else:
                             found = _itt(part, pilot, outcome, covariates)
@@ -675,12 +711,20 @@ def security(data: PilotData, judgements: pl.DataFrame) -> pl.DataFrame:
     for pilot in data.pilots_with_data():
         mine = current.filter(pl.col("pilot_id") == pilot.id)
         outcome = data.registry.outcomes[pilot.primary_outcomes[0]]
+        matched = pilot.design == "matched_difference_in_differences"
+        units, matched_on = matched_units(data, pilot) if matched else (None, [])
         for year in pilot.evaluation_years:
             if unit_frame(data, pilot, outcome, year).is_empty():
                 continue  # no delivery for that year yet
             table = attrition(data, pilot, year)
             overall = table.filter(pl.col("arm") == "overall").row(0, named=True)
-            rating = security_rating(pilot.design, overall["attrition_percent"], mine)
+            status = None
+            if matched:  # the primary outcome's pre-trend test, as in pilot_estimates
+                did = _did(data, pilot, outcome, year, units, matched_on)
+                status = did[0]["pretrend_status"]
+            rating = security_rating(
+                pilot.design, overall["attrition_percent"], mine, pretrend=status
+            )
             rows.append(
                 {
                     "pilot_id": pilot.id,

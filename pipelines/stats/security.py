@@ -8,7 +8,14 @@ classification; structure verified, thresholds to verify). Steps:
    only some confounders 2; none 1; no comparator 0.
 2. attrition padlocks (participant or pupil level, randomisation to analysis): the highest
    rating whose `attrition_max_percent` is not exceeded; above 50% scores 0.
-3. interim rating = the lower of the two.
+3. interim rating = the lower of the two, after the pre-trend adjustment of a
+   difference-in-differences design (`pretrend_adjustment`): its 4 padlocks rest on parallel
+   trends, so a pre-trend test that fails (joint Wald test of the event-study leads,
+   p < `PRETREND_ALPHA`) removes 2 (the design then addresses only some confounders: 2
+   padlocks), and a test that cannot be run (fewer than two pre-programme periods) removes 1
+   (the assumption is unchecked: no better than matching on observables, 3 padlocks). EEF 2019
+   classification ("comparison design that addresses selection on unobservables"); Roth
+   (2022) on what a passed test does not prove.
 4. threat adjustment, only downwards and at most two, from reviewer judgements (Low /
    Moderate / High, with the direction of the suspected bias) of the seven threats in
    `THREATS`:
@@ -90,6 +97,38 @@ def attrition_padlocks(attrition_percent: float) -> int:
     return 0
 
 
+PRETREND_ALPHA = 0.05
+PRETREND_ADJUSTMENT = {"passed": 0, "not testable": 1, "failed": 2}
+PRETREND_DESIGNS = ("difference_in_differences", "matched_difference_in_differences")
+
+
+def pretrend_status(p_value: float | None, design: str = "matched_difference_in_differences"):
+    """ "passed", "failed" (p < PRETREND_ALPHA), "not testable" (no p-value: fewer than two
+    pre-programme periods), or "not applicable" for designs without a pre-trend test."""
+    if design not in PRETREND_DESIGNS:
+        return "not applicable"
+    if p_value is None or p_value != p_value:
+        return "not testable"
+    return "failed" if p_value < PRETREND_ALPHA else "passed"
+
+
+def pretrend_adjustment(design: str, status: str | None) -> tuple[int, str]:
+    """(padlocks to remove from the design rating, rule) for the pre-trend test's status."""
+    if design not in PRETREND_DESIGNS:
+        return 0, "not applicable: no pre-trend test for this design"
+    if status not in PRETREND_ADJUSTMENT:
+        raise ValueError(f"pre-trend status must be one of {list(PRETREND_ADJUSTMENT)}")
+    removed = PRETREND_ADJUSTMENT[status]
+    reasons = {
+        "passed": f"pre-trend test passed (p >= {PRETREND_ALPHA}): no change",
+        "not testable": "pre-trend test not testable (fewer than two pre-programme periods): "
+        "parallel trends unchecked, minus 1",
+        "failed": f"pre-trend test failed (p < {PRETREND_ALPHA}): parallel trends rejected, "
+        "minus 2",
+    }
+    return removed, reasons[status]
+
+
 def threat_adjustment(judgements: pl.DataFrame) -> tuple[int, str]:
     """(padlocks to remove, rule) from one pilot's current judgements (`judgement`, `direction`)."""
     counts = Counter(judgements.get_column("judgement").to_list())
@@ -117,11 +156,22 @@ def threat_adjustment(judgements: pl.DataFrame) -> tuple[int, str]:
     return 2, f"{moderate} Moderate"
 
 
-def security_rating(design: str, attrition_percent: float, judgements: pl.DataFrame) -> dict:
-    """The rating with every input: design, attrition, interim, threat counts, adjustment."""
+def security_rating(
+    design: str,
+    attrition_percent: float,
+    judgements: pl.DataFrame,
+    *,
+    pretrend: str | None = None,
+) -> dict:
+    """The rating with every input: design, pre-trend adjustment (difference-in-differences:
+    `pretrend` is the status of `pretrend_status`), attrition, interim, threat counts,
+    adjustment."""
     by_design = design_padlocks(design)
+    if design in PRETREND_DESIGNS and pretrend is None:
+        raise ValueError(f"a {design} rating needs the pre-trend test's status")
+    removed, pretrend_rule = pretrend_adjustment(design, pretrend)
     by_attrition = attrition_padlocks(attrition_percent)
-    interim = min(by_design, by_attrition)
+    interim = min(max(by_design - removed, 0), by_attrition)
     missing = set(THREATS) - set(judgements.get_column("threat").to_list())
     if missing:
         raise ValueError(f"no judgement for threat(s): {sorted(missing)}")
@@ -130,6 +180,9 @@ def security_rating(design: str, attrition_percent: float, judgements: pl.DataFr
     return {
         "design": design,
         "design_padlocks": by_design,
+        "pretrend_status": pretrend if design in PRETREND_DESIGNS else "not applicable",
+        "pretrend_adjustment": removed,
+        "pretrend_rule": pretrend_rule,
         "attrition_percent": float(attrition_percent),
         "attrition_padlocks": by_attrition,
         "interim_padlocks": interim,

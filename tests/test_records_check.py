@@ -87,3 +87,24 @@ def test_a_file_not_named_after_its_year_is_refused(records):
     renamed = path.rename(path.with_name("census_2024.parquet"))
     with pytest.raises(InputError, match=r"is not named <time_period>\.parquet"):
         _check("teacher_census", renamed)
+
+
+@pytest.mark.parametrize(
+    ("collection", "column", "row"),
+    [
+        ("teacher_census", "teacher_ref", 6),
+        ("npq_participants", "participant_ref", 2),
+        ("npq_participants", "teacher_ref", 8),
+    ],
+)
+def test_an_identifier_breach_names_row_and_column_but_never_the_value(
+    records, collection, column, row
+):
+    path = records / collection / "202425.parquet"
+    _rewrite(path, _set(column, row, "'TRN-2468013-QZXW'"))  # a real reference sent by mistake
+    with pytest.raises(InputError) as caught:
+        _check(collection, path)
+    error = caught.value
+    assert (error.file, error.row, error.column) == (str(path), row, column)
+    assert "value not shown" in str(error) and "pseudonym" in str(error)
+    assert "TRN-2468013-QZXW" not in str(error)

@@ -5,6 +5,8 @@ Layout: `<pilots raw folder>/<pilot_id>/<year folder>/<file>.csv`, year folder `
 data/raw/pilots/CONTRACT.md (a test keeps the two in step). `validate_file` reads one file
 with every column as text, checks columns, types, allowed values, ranges and the key, and
 raises `InputError` naming file, row (as a spreadsheet shows it: header = row 1) and column.
+An error about an identifier column (a participant, school or pupil) never quotes its value:
+messages end up in run history and logs, which are not the place for personal data.
 """
 
 import re
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.ees import read_text_csv
 from pipelines.errors import InputError
 from pipelines.pilots.registry import EVALUATION_YEARS
 
@@ -32,6 +35,7 @@ class Column:
     pattern: str | None = None
     minimum: float | None = None
     maximum: float | None = None
+    identifier: bool = False  # identifies a person or school: errors never quote the value
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,15 @@ PARTICIPANTS = FileContract(
             "text",
             "Keyed-hash pseudonym (HMAC-SHA256, 16 hex)",
             pattern=PSEUDONYM,
+            identifier=True,
         ),
-        Column("school_id", "text", "Keyed-hash pseudonym of the school's URN", pattern=PSEUDONYM),
+        Column(
+            "school_id",
+            "text",
+            "Keyed-hash pseudonym of the school's URN",
+            pattern=PSEUDONYM,
+            identifier=True,
+        ),
         Column("cohort", "integer", "Cohort number in the registry", minimum=1, maximum=9),
         Column("arm", "text", "Allocated (or, for P4, observed) arm", allowed=ARMS),
         Column("allocated_on", "date", "Date of randomisation or enrolment (YYYY-MM-DD)"),
@@ -124,7 +135,13 @@ SCHOOLS = FileContract(
     ("pilot_id", "evaluation_year", "school_id"),
     (
         *_common(),
-        Column("school_id", "text", "Keyed-hash pseudonym of the URN", pattern=PSEUDONYM),
+        Column(
+            "school_id",
+            "text",
+            "Keyed-hash pseudonym of the URN",
+            pattern=PSEUDONYM,
+            identifier=True,
+        ),
         Column(
             "arm",
             "text",
@@ -170,9 +187,19 @@ OUTCOMES = FileContract(
             allowed=("participant", "school", "pupil"),
         ),
         Column(
-            "unit_id", "text", "Pseudonym of the participant, school or pupil", pattern=PSEUDONYM
+            "unit_id",
+            "text",
+            "Pseudonym of the participant, school or pupil",
+            pattern=PSEUDONYM,
+            identifier=True,
         ),
-        Column("school_id", "text", "Pseudonym of the unit's school", pattern=PSEUDONYM),
+        Column(
+            "school_id",
+            "text",
+            "Pseudonym of the unit's school",
+            pattern=PSEUDONYM,
+            identifier=True,
+        ),
         Column("outcome_id", "text", "Outcome id from the registry (or ks1_prior_attainment)"),
         Column(
             "measured_year", "text", "Academic year the measure refers to", pattern=ACADEMIC_YEAR
@@ -196,7 +223,7 @@ DOSAGE = FileContract(
     (
         *_common(),
         Column("unit_level", "text", "participant or school", allowed=("participant", "school")),
-        Column("unit_id", "text", "Pseudonym", pattern=PSEUDONYM),
+        Column("unit_id", "text", "Pseudonym", pattern=PSEUDONYM, identifier=True),
         Column("sessions_offered", "integer", "Sessions offered this year", minimum=0, maximum=100),
         Column(
             "sessions_attended", "integer", "Sessions attended (<= offered)", minimum=0, maximum=100
@@ -246,6 +273,14 @@ _PARSERS = {
 }
 
 
+WITHHELD = "the identifier (value not shown)"
+
+
+def shown(column: Column, value: object) -> str:
+    """A cell as an error message quotes it: an identifier's value is never shown."""
+    return WITHHELD if column.identifier else repr(value)
+
+
 def validate_frame(frame: pl.DataFrame, contract: FileContract, path: Path | str) -> pl.DataFrame:
     """Check an all-text frame against `contract`; return it typed (columns in contract order)."""
 
@@ -269,17 +304,17 @@ def validate_frame(frame: pl.DataFrame, contract: FileContract, path: Path | str
         bad = values.is_null() & ~blank
         if bad.any():
             i = bad.arg_true()[0]
-            fail(f"{raw[i]!r} is not a valid {col.dtype}", i, col.name)
+            fail(f"{shown(col, raw[i])} is not a valid {col.dtype}", i, col.name)
         if col.allowed is not None:
             bad = ~values.is_in(list(col.allowed)) & ~blank
             if bad.any():
                 i = bad.arg_true()[0]
-                fail(f"{raw[i]!r} is not one of {list(col.allowed)}", i, col.name)
+                fail(f"{shown(col, raw[i])} is not one of {list(col.allowed)}", i, col.name)
         if col.pattern is not None:
             bad = ~values.str.contains(col.pattern) & ~blank
             if bad.any():
                 i = bad.arg_true()[0]
-                fail(f"{raw[i]!r} does not match {col.pattern}", i, col.name)
+                fail(f"{shown(col, raw[i])} does not match {col.pattern}", i, col.name)
         outside = pl.repeat(False, len(values), eager=True)
         if col.minimum is not None:
             outside = outside | (values < col.minimum).fill_null(False)
@@ -287,7 +322,7 @@ def validate_frame(frame: pl.DataFrame, contract: FileContract, path: Path | str
             outside = outside | (values > col.maximum).fill_null(False)
         if outside.any():
             i = outside.arg_true()[0]
-            fail(f"{raw[i]!r} is outside {col.minimum} to {col.maximum}", i, col.name)
+            fail(f"{shown(col, raw[i])} is outside {col.minimum} to {col.maximum}", i, col.name)
         typed[col.name] = values
     result = pl.DataFrame(typed)
     duplicated = result.select(pl.struct(list(contract.key)).is_duplicated()).to_series()
@@ -308,7 +343,12 @@ def validate_frame(frame: pl.DataFrame, contract: FileContract, path: Path | str
 
 
 def validate_file(path: Path, kind: str | None = None) -> pl.DataFrame:
-    """Read `path` (all columns as text) and validate it against its contract."""
+    """Read `path` (all columns as text) and validate it against its contract.
+
+    A file that cannot be read as CSV (encoding, quoting, ragged rows) is refused with the
+    EES reader's finding, which names row and column and, unlike the CSV parser's own
+    message, quotes no cell.
+    """
     path = Path(path)
     contract = FILES.get(kind or path.stem)
     if contract is None:
@@ -317,8 +357,9 @@ def validate_file(path: Path, kind: str | None = None) -> pl.DataFrame:
         )
     try:
         frame = pl.read_csv(path, infer_schema=False)
-    except (pl.exceptions.ComputeError, OSError) as error:
-        raise InputError(path, f"cannot read as CSV: {error}", rule="pilot contract") from error
+    except (pl.exceptions.ComputeError, OSError):
+        read_text_csv(path)  # raises the finding with its row and column
+        raise InputError(path, "cannot be read as CSV", rule="pilot contract") from None
     return validate_frame(frame, contract, path)
 
 

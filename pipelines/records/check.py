@@ -3,8 +3,9 @@
 One DuckDB pass over the file counts, for every column, the values that break the contract
 (missing, wrong type, not an allowed value, not a pseudonym, a year that is not the file's)
 and keeps the first offending row; a second finds a repeated key. The first problem found is
-raised as an InputError naming the file, the row (1 = the first record) and the column. The
-file is only read.
+raised as an InputError naming the file, the row (1 = the first record) and the column; the
+offending value is quoted unless the column is an identifier (a person's pseudonym, or
+whatever was sent in its place), whose value is never shown. The file is only read.
 """
 
 from pathlib import Path
@@ -48,6 +49,16 @@ def _explain(column: Column, time_period: int) -> str:
     return "must be " + "; ".join(r for r in rules if r)
 
 
+def _shown(con: duckdb.DuckDBPyConnection, source: str, column: Column, row: int) -> str:
+    """The offending cell as the error quotes it; an identifier's value is never read out."""
+    if column.identifier:
+        return "an identifier (value not shown)"
+    value = con.sql(
+        f'SELECT CAST("{column.name}" AS VARCHAR) FROM {source} WHERE file_row_number = {row}'
+    ).fetchall()[0][0]
+    return repr(value)
+
+
 def check_records_file(con: duckdb.DuckDBPyConnection, collection: str, path: Path) -> int:
     """Raise InputError at the first contract breach in `path`; return its row count."""
     contract = COLLECTIONS[collection]
@@ -82,13 +93,9 @@ def check_records_file(con: duckdb.DuckDBPyConnection, collection: str, path: Pa
         raise InputError(path, "has no records", rule="no_data")
     for column, row in zip(columns, offenders, strict=True):
         if row is not None:
-            value = con.sql(
-                f'SELECT CAST("{column.name}" AS VARCHAR) FROM {source} '
-                f"WHERE file_row_number = {row}"
-            ).fetchall()[0][0]
             raise InputError(
                 path,
-                f"holds {value!r}: {_explain(column, time_period)}",
+                f"holds {_shown(con, source, column, row)}: {_explain(column, time_period)}",
                 row=row + 1,
                 column=column.name,
                 rule="contract",

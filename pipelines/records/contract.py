@@ -13,7 +13,8 @@ npq_participants: one row per NPQ participant per course started in the year.
 
 Identifiers are pseudonyms made with a keyed hash before the file reaches us (never a TRN,
 name or date of birth): `teacher_ref` is the same person in both collections and across
-years; `participant_ref` is the person in the NPQ data.
+years; `participant_ref` is the person in the NPQ data. Even so they identify a person: an
+error about them names file, row and column, never the value (messages reach run history).
 """
 
 from dataclasses import dataclass
@@ -74,13 +75,20 @@ class Column:
     pattern: str | None = None  # a regular expression every value matches
     nullable: bool = False
     doc: str = ""
+    identifier: bool = False  # a person's pseudonym: errors name row and column, never the value
 
 
 COLLECTIONS: dict[str, dict] = {
     "teacher_census": {
         "key": ("teacher_ref",),
         "columns": (
-            Column("teacher_ref", "VARCHAR", pattern=TEACHER_REF, doc="pseudonymised teacher"),
+            Column(
+                "teacher_ref",
+                "VARCHAR",
+                pattern=TEACHER_REF,
+                doc="pseudonymised teacher",
+                identifier=True,
+            ),
             Column("time_period", "INTEGER", doc="census year, e.g. 202425; matches the file"),
             Column("grade", "VARCHAR", allowed=GRADES, doc="post held on census day"),
             Column("sex", "VARCHAR", allowed=SEXES),
@@ -98,13 +106,14 @@ COLLECTIONS: dict[str, dict] = {
     "npq_participants": {
         "key": ("participant_ref", "course_code"),
         "columns": (
-            Column("participant_ref", "VARCHAR", pattern=PARTICIPANT_REF),
+            Column("participant_ref", "VARCHAR", pattern=PARTICIPANT_REF, identifier=True),
             Column(
                 "teacher_ref",
                 "VARCHAR",
                 pattern=TEACHER_REF,
                 nullable=True,
                 doc="the same person's census pseudonym; null when not linked",
+                identifier=True,
             ),
             Column("time_period", "INTEGER", doc="academic year the course started"),
             Column("course_code", "VARCHAR", allowed=tuple(NPQ_COURSES)),

@@ -1,6 +1,7 @@
 """Loading raw files verbatim, with their load metadata on every row."""
 
 import json
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ import polars as pl
 from pipelines.ees import ROW_NUMBER, read_ees_csv
 from pipelines.errors import InputError
 from pipelines.gate import accept, meta_path_for
-from pipelines.sources import RawFile, sha256_of
+from pipelines.sources import RawFile, max_bytes_for, sha256_of
 
 REJECTED_LOG = "rejected_files.jsonl"
 
@@ -23,6 +24,7 @@ def load_files(files: list[RawFile], reader: Callable[[str], pl.DataFrame]) -> p
     release, data set and provenance columns."""
     frames = []
     for raw_file in files:
+        refuse_oversized(raw_file)
         manifest = raw_file.manifest
         label = manifest.get("data_set_title", manifest["dataset"])
         origin = manifest.get("data_set_id") or manifest.get("generator") or manifest["source"]
@@ -38,6 +40,46 @@ def load_files(files: list[RawFile], reader: Callable[[str], pl.DataFrame]) -> p
             )
         )
     return pl.concat(frames, how="diagonal")
+
+
+def refuse_oversized(raw_file: RawFile) -> None:
+    """Refuse a file over its data set's `max_bytes` before it is parsed: reading a CSV costs
+    several times its size in memory. A .gz file is measured by what it decodes to, in blocks,
+    stopping at the limit."""
+    dataset = raw_file.manifest.get("dataset", "")
+    limit = max_bytes_for(dataset)
+    path = raw_file.path
+    size = path.stat().st_size
+    if size > limit:
+        found = f"is {size:,} bytes, over"
+    elif path.suffix == ".gz" and _decoded_over(path, limit):
+        found = "decodes to over"
+    else:
+        return
+    raise InputError(
+        path,
+        f"{found} the {limit:,}-byte limit of {dataset or 'its data set'} "
+        "(max_bytes in pipelines/sources.py): not read",
+        rule="max_bytes",
+    )
+
+
+def _decoded_over(path: Path, limit: int) -> bool:
+    decoder = zlib.decompressobj(wbits=31)
+    decoded = 0
+    with path.open("rb") as handle:
+        while data := handle.read(1 << 16):
+            while data:
+                if decoder.eof:  # a further gzip member follows
+                    decoder = zlib.decompressobj(wbits=31)
+                try:
+                    decoded += len(decoder.decompress(data, 1 << 20))
+                except zlib.error:
+                    return False  # not gzip after all: the reader names that problem
+                if decoded > limit:
+                    return True
+                data = decoder.unused_data if decoder.eof else decoder.unconsumed_tail
+    return False
 
 
 def gated_ees_reader(rejected_log: Path) -> Callable[[Path], pl.DataFrame]:

@@ -32,8 +32,9 @@ SUB_NATIONAL = (*NATIONAL, "region_code", "region_name")
 LOCAL = (*SUB_NATIONAL, "la_name", "old_la_code", "new_la_code")
 
 MIB = 1024 * 1024
-# Largest file of a data set that a fetch stores (Source.max_bytes); a data set whose
-# published files are bigger names its own limit.
+# Largest file of a data set that a fetch stores or the pipeline reads (Source.max_bytes).
+# Reading a CSV verbatim costs several times its size in memory, so a larger file is refused
+# before it is parsed; a data set whose published files are bigger names its own limit.
 DEFAULT_MAX_BYTES = 64 * MIB
 
 
@@ -455,6 +456,8 @@ GIAS = Source(
         "OfstedRating (name)": "ofsted_rating",
     },
     in_pipeline=True,
+    # The full list: every establishment ever open (about 50,000 rows of some 130 columns).
+    max_bytes=128 * MIB,
 )
 
 SOURCES: dict[str, Source] = {
@@ -485,7 +488,15 @@ class RawFile:
 
 
 def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    with path.open("rb") as handle:  # in blocks: a file of any size costs no memory to hash
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def max_bytes_for(dataset: str) -> int:
+    """The largest file of `dataset` that is read: its source's `max_bytes`, else the default
+    (synthetic companions and compiled tables share their data set's name or have none)."""
+    source = SOURCES.get(dataset)
+    return source.max_bytes if source is not None else DEFAULT_MAX_BYTES
 
 
 def read_manifest(folder: Path) -> dict:

@@ -2,36 +2,30 @@
 staged in memory (no pipeline run): months' progress basis, CACE, pre-trends, attrition."""
 
 import dataclasses
-import shutil
 
 import numpy as np
 import polars as pl
 import pytest
 
 from pipelines.pilots import analysis
-from pipelines.pilots.contract import FILES, validate_frame
-from pipelines.pilots.inputs import LOAD_COLUMNS, load_pilot_files
+from pipelines.pilots.contract import FILES, validate_file
 from pipelines.pilots.registry import PupilLevelSD, load_registry
+from pipelines.pilots.synthetic import generate
 from pipelines.stats.months_progress import months_progress
 from tests.conftest import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")
 def pilot_data(tmp_path_factory) -> analysis.PilotData:
-    """The default synthetic files, typed as staging types them."""
+    """The default seeded synthetic files, typed by the contract as staging types them."""
     root = tmp_path_factory.mktemp("analysis")
-    shutil.copytree(PROJECT_ROOT / "data" / "raw" / "pilots", root / "raw" / "pilots")
-    registry = load_registry(root / "raw" / "pilots" / "registry" / "pilots.yaml")
-    frames, _ = load_pilot_files(root / "raw", root / "work", registry)
+    registry = load_registry(PROJECT_ROOT / "data" / "raw" / "pilots" / "registry" / "pilots.yaml")
+    generate(root / "files", root / "truth.json", registry=registry)
     typed = {
         kind: pl.concat(
-            [
-                validate_frame(frames[kind].select(contract.column_names), contract, kind),
-                frames[kind].select(LOAD_COLUMNS),
-            ],
-            how="horizontal",
+            [validate_file(path, kind) for path in sorted((root / "files").glob(f"*/*/{kind}.csv"))]
         )
-        for kind, contract in FILES.items()
+        for kind in FILES
     }
     return analysis.PilotData(registry, **typed)
 
@@ -231,3 +225,38 @@ def test_forest_plot_marks_estimates_whose_pre_trend_test_failed(estimates):
     assert any("pre-trend" in note for note in spec.notes)
     _, clean_spec, _ = forest_plot(estimates)
     assert not any("pre-trend test failed" in note for note in clean_spec.notes)
+
+
+# --- attrition judged on the WWC boundary, by group ------------------------------------------
+
+
+def test_differential_attrition_is_judged_and_feeds_the_padlocks(pilot_data):
+    baseline = _security(pilot_data).sort("pilot_id", "evaluation_year")
+    for column in ("attrition_treatment_percent", "attrition_control_percent", "wwc_attrition"):
+        assert baseline[column].null_count() == 0, column
+    p4 = baseline.filter(pilot_id="P4")  # matched comparison: attrition by group too
+    assert p4["differential_attrition_pp"].null_count() == 0
+    # lose 15% of P1's control leaders on the primary outcome in 2025/26: differential attrition
+    control = pilot_data.of("participants", "P1").filter(arm="control")["participant_id"]
+    lost = control.head(int(0.15 * control.len())).implode()
+    outcomes = pilot_data.outcomes.with_columns(
+        pl.when(
+            (pl.col("pilot_id") == "P1")
+            & (pl.col("outcome_id") == "wellbeing")
+            & (pl.col("measured_year") == "2025/26")
+            & pl.col("unit_id").is_in(lost)
+        )
+        .then(pl.lit("lost_to_follow_up"))
+        .otherwise(pl.col("status"))
+        .alias("status"),
+        pl.when(pl.col("unit_id").is_in(lost) & (pl.col("measured_year") == "2025/26"))
+        .then(None)
+        .otherwise(pl.col("value"))
+        .alias("value"),
+    )
+    rated = _security(dataclasses.replace(pilot_data, outcomes=outcomes))
+    before = baseline.filter(pilot_id="P1", evaluation_year="2025/26").row(0, named=True)
+    after = rated.filter(pilot_id="P1", evaluation_year="2025/26").row(0, named=True)
+    assert before["wwc_attrition"] == "low" and after["wwc_attrition"] == "high"
+    assert after["differential_attrition_pp"] < -5.7
+    assert after["attrition_padlocks"] < before["attrition_padlocks"]

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats as sps
 
 from pipelines.errors import InputError
-from pipelines.stats.attrition import attrition_by_arm
+from pipelines.stats.attrition import attrition_by_arm, wwc_attrition_band
 from pipelines.stats.balance import baseline_balance, wwc_band
 from pipelines.stats.binary import COX_SCALE, binary_outcome_effects
 from pipelines.stats.compliance import cace_2sls
@@ -387,3 +387,40 @@ def test_matching_on_the_reference_year_outcome_regresses_to_the_mean():
     ).filter(pl.col("w") > 0)
     result = difference_in_differences(panel, "y", "school", "year", "treated", 2025, weights="w")
     assert result["estimate"][0] == pytest.approx(_matched_did(treated, y, weights), abs=1e-8)
+
+
+# --- WWC attrition boundary -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overall", "differential", "band"),
+    [
+        (0.0, 5.7, "low"), (0.0, 5.8, "high"), (10.0, 6.3, "low"), (10.0, -6.4, "high"),
+        (30.0, 4.1, "low"), (30.0, 4.2, "high"), (57.0, 0.0, "low"), (58.0, 0.0, "high"),
+        (10.5, 6.2, "low"), (10.5, 6.25, "high"), (18.5, 5.6, "high"),  # stricter row applies
+    ],
+)  # fmt: skip
+def test_wwc_cautious_attrition_boundary(overall, differential, band):
+    assert wwc_attrition_band(overall, differential) == band
+
+
+def test_high_attrition_on_the_wwc_boundary_costs_an_attrition_padlock():
+    low = security_rating("cluster_randomised", 8.0, _judgements(), differential_attrition_pp=2.0)
+    high = security_rating("cluster_randomised", 8.0, _judgements(), differential_attrition_pp=7.0)
+    assert (low["wwc_attrition"], low["attrition_padlocks"]) == ("low", 5)
+    assert (high["wwc_attrition"], high["attrition_padlocks"]) == ("high", 4)
+    assert high["padlocks"] == low["padlocks"] - 1
+    unknown = security_rating("cluster_randomised", 8.0, _judgements())
+    assert unknown["wwc_attrition"] == "unknown" and unknown["attrition_padlocks"] == 5
+
+
+def test_attrition_by_group_for_a_matched_comparison():
+    frame = pl.DataFrame(
+        {
+            "arm": ["treatment"] * 10 + ["comparison"] * 20,
+            "analysed": [True] * 9 + [False] + [True] * 14 + [False] * 6,
+        }
+    )
+    result = {r["arm"]: r for r in attrition_by_arm(frame, "arm", "analysed").iter_rows(named=True)}
+    assert result["comparison"]["attrition_percent"] == pytest.approx(30)
+    assert result["overall"]["differential_attrition_pp"] == pytest.approx(10 - 30)

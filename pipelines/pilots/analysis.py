@@ -722,8 +722,13 @@ def security(data: PilotData, judgements: pl.DataFrame) -> pl.DataFrame:
             if matched:  # the primary outcome's pre-trend test, as in pilot_estimates
                 did = _did(data, pilot, outcome, year, units, matched_on)
                 status = did[0]["pretrend_status"]
+            rates = dict(zip(table["arm"], table["attrition_percent"], strict=True))
             rating = security_rating(
-                pilot.design, overall["attrition_percent"], mine, pretrend=status
+                pilot.design,
+                overall["attrition_percent"],
+                mine,
+                pretrend=status,
+                differential_attrition_pp=overall["differential_attrition_pp"],
             )
             rows.append(
                 {
@@ -733,7 +738,8 @@ def security(data: PilotData, judgements: pl.DataFrame) -> pl.DataFrame:
                     "unit_level": outcome.level,
                     "randomised_or_in_sample": overall["randomised"],
                     "analysed": overall["analysed"],
-                    "differential_attrition_pp": overall["differential_attrition_pp"],
+                    "attrition_treatment_percent": rates.get("treatment"),
+                    "attrition_control_percent": rates.get("control", rates.get("comparison")),
                     **rating,
                     "judgements_as_of": str(mine.get_column("judged_on").max()),
                     "reviewers": ", ".join(sorted(set(mine.get_column("reviewer").to_list()))),

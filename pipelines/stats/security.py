@@ -7,7 +7,11 @@ classification; structure verified, thresholds to verify). Steps:
    matched difference-in-differences 4; matching or regression on observed confounders 3;
    only some confounders 2; none 1; no comparator 0.
 2. attrition padlocks (participant or pupil level, randomisation to analysis): the highest
-   rating whose `attrition_max_percent` is not exceeded; above 50% scores 0.
+   rating whose `attrition_max_percent` is not exceeded; above 50% scores 0. Then one padlock
+   less when overall and differential attrition together are "high attrition" on the What
+   Works Clearinghouse cautious boundary (Standards Handbook v5.0;
+   `pipelines.stats.attrition.wwc_attrition_band`): the EEF bands judge overall attrition
+   only, and differential attrition threatens the comparison even when overall is low.
 3. interim rating = the lower of the two, after the pre-trend adjustment of a
    difference-in-differences design (`pretrend_adjustment`): its 4 padlocks rest on parallel
    trends, so a pre-trend test that fails (joint Wald test of the event-study leads,
@@ -39,6 +43,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.errors import InputError
+from pipelines.stats.attrition import wwc_attrition_band
 from pipelines.stats.reference_tables import reference_table
 
 DESIGN_PADLOCKS = {
@@ -162,6 +167,7 @@ def security_rating(
     judgements: pl.DataFrame,
     *,
     pretrend: str | None = None,
+    differential_attrition_pp: float | None = None,
 ) -> dict:
     """The rating with every input: design, pre-trend adjustment (difference-in-differences:
     `pretrend` is the status of `pretrend_status`), attrition, interim, threat counts,
@@ -171,6 +177,14 @@ def security_rating(
         raise ValueError(f"a {design} rating needs the pre-trend test's status")
     removed, pretrend_rule = pretrend_adjustment(design, pretrend)
     by_attrition = attrition_padlocks(attrition_percent)
+    wwc = "unknown"
+    if (
+        differential_attrition_pp is not None
+        and differential_attrition_pp == differential_attrition_pp
+    ):
+        wwc = wwc_attrition_band(attrition_percent, differential_attrition_pp)
+        if wwc == "high":
+            by_attrition = max(by_attrition - 1, 0)
     interim = min(max(by_design - removed, 0), by_attrition)
     missing = set(THREATS) - set(judgements.get_column("threat").to_list())
     if missing:
@@ -184,6 +198,8 @@ def security_rating(
         "pretrend_adjustment": removed,
         "pretrend_rule": pretrend_rule,
         "attrition_percent": float(attrition_percent),
+        "differential_attrition_pp": differential_attrition_pp,
+        "wwc_attrition": wwc,
         "attrition_padlocks": by_attrition,
         "interim_padlocks": interim,
         "threats_high": counts["High"],

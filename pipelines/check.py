@@ -101,6 +101,9 @@ def _check_pilot_file(path: Path) -> list[Finding]:
     from pipelines.pilots.contract import validate_file
 
     try:
+        read_text_csv(
+            path, allow_no_rows=True
+        )  # empty, not UTF-8, broken quotes, ragged rows: row and column
         validate_file(path)
     except InputError as err:
         return [_finding(err)]

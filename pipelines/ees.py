@@ -57,8 +57,13 @@ def read_ees_csv(path: str | Path, required_columns: tuple[str, ...] = ()) -> pl
     return read_text_csv(path, (*EES_REQUIRED_COLUMNS, *required_columns))
 
 
-def read_text_csv(path: str | Path, required_columns: tuple[str, ...] = ()) -> pl.DataFrame:
-    """Read any UTF-8 CSV verbatim, as `read_ees_csv` does, without the EES required columns."""
+def read_text_csv(
+    path: str | Path, required_columns: tuple[str, ...] = (), allow_no_rows: bool = False
+) -> pl.DataFrame:
+    """Read any UTF-8 CSV verbatim, as `read_ees_csv` does, without the EES required columns.
+
+    With `allow_no_rows`, a header without data rows is an empty frame (a pilot year with no
+    new participants), not an error."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -102,7 +107,7 @@ def read_text_csv(path: str | Path, required_columns: tuple[str, ...] = ()) -> p
         raise InputError(
             path, f"is not valid CSV ({err})", row=reader.line_num, rule="csv"
         ) from None
-    if not kept:
+    if not kept and not allow_no_rows:
         raise InputError(path, "has a header but no data rows", row=2, rule="no_data")
 
     frame = pl.DataFrame(kept, schema=dict.fromkeys(header, pl.String), orient="row")

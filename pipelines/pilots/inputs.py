@@ -23,6 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.ees import ROW_NUMBER, read_text_csv
 from pipelines.errors import InputError
 from pipelines.pilots import synthetic
 from pipelines.pilots.contract import FILES, YEAR_FOLDERS, validate_frame
@@ -127,10 +128,11 @@ def read_file(path: Path, kind: str, item: PilotFolder) -> pl.DataFrame:
             path, f"missing: every year folder holds {sorted(f'{k}.csv' for k in FILES)}",
             rule="pilot contract",
         )  # fmt: skip
-    try:
-        frame = pl.read_csv(path, infer_schema=False)
-    except (pl.exceptions.ComputeError, OSError) as error:
-        raise InputError(path, f"cannot read as CSV: {error}", rule="pilot contract") from error
+    # The EES reader: an empty file, bytes that are not UTF-8, a broken quote or a ragged row is
+    # refused naming its row and column, and quoting no cell. `source_row` is the file line.
+    frame = read_text_csv(path, allow_no_rows=True)
+    lines = frame[ROW_NUMBER]
+    frame = frame.drop(ROW_NUMBER)
     columns = FILES[kind].column_names
     if set(frame.columns) != set(columns):
         validate_frame(frame, FILES[kind], path)  # names the missing or unexpected columns
@@ -144,13 +146,13 @@ def read_file(path: Path, kind: str, item: PilotFolder) -> pl.DataFrame:
             raise InputError(
                 path,
                 f"{frame[column][row]!r} does not match the folder ({value!r})",
-                row=row + 2,
+                row=lines[row],
                 column=column,
                 rule="pilot contract",
             )
     return frame.with_columns(
         pl.lit(str(path)).alias("source_file"),
-        pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias("source_row"),
+        lines.alias("source_row"),
         pl.lit(hashlib.sha256(path.read_bytes()).hexdigest()).alias("source_sha256"),
     )
 
@@ -205,7 +207,20 @@ def load_pilot_files(
     raw_dir: Path, work_dir: Path, registry: Registry
 ) -> tuple[dict[str, pl.DataFrame], list[PilotFolder]]:
     """All five files over every pilot and year ({kind: all-text frame, ids pseudonymised}),
-    and the folders they came from."""
+    and the folders they came from. A refused file is recorded in the working area's
+    rejected-files log (as refused EES files are), then the error is raised."""
+    from pipelines.raw import REJECTED_LOG, record_rejection
+
+    try:
+        return _load_pilot_files(raw_dir, work_dir, registry)
+    except InputError as err:
+        record_rejection(Path(work_dir) / REJECTED_LOG, Path(err.file), err)
+        raise
+
+
+def _load_pilot_files(
+    raw_dir: Path, work_dir: Path, registry: Registry
+) -> tuple[dict[str, pl.DataFrame], list[PilotFolder]]:
     folders = resolve_folders(raw_dir, work_dir, registry)
     keys = {"synthetic": SYNTHETIC_KEY}
     if any(item.provenance == "evaluator" for item in folders):

@@ -8,7 +8,6 @@ and no line break) the way the raw assets do and measures the reader's peak resi
 import gzip
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -62,22 +61,28 @@ def _release(raw: Path, write, name: str = "npq_completions.csv") -> Path:
     return path
 
 
-def _peak_rss_mib(raw: Path) -> tuple[float, int, str]:
-    """Run the raw reader on `raw` in a child process: its peak RSS (MiB), exit code, output.
+# Started by the test, it starts the reader and reports RUSAGE_CHILDREN: the peak of its only
+# child. The reader is not started from the test process itself because a child started from
+# a large process (pytest after other tests) inherits that process's peak in ru_maxrss.
+LAUNCHER = """
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:]).returncode
+print("ru_maxrss", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(code)
+"""
 
-    os.wait4 reports this child's own rusage; getrusage(RUSAGE_CHILDREN) would give the
-    largest of every child this test process has waited for.
-    """
-    child = subprocess.Popen(
-        [sys.executable, "-c", READER, str(raw)],
+
+def _peak_rss_mib(raw: Path) -> tuple[float, int, str]:
+    """Run the raw reader on `raw` in a child process: its peak RSS (MiB), exit code, output."""
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, sys.executable, "-c", READER, str(raw)],
         cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    output = child.stdout.read().decode()
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_maxrss / 1024, child.returncode, output  # ru_maxrss is in KiB on Linux
+    output, _, maxrss = done.stdout.rpartition("ru_maxrss ")
+    return int(maxrss) / 1024, done.returncode, output + done.stderr  # KiB on Linux
 
 
 def test_a_hostile_file_is_refused_with_memory_bounded(tmp_path):

@@ -21,6 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.errors import InputError
+from pipelines.manifest import parse_manifest
 
 OGL = "Open Government Licence v3.0"
 EES = "https://explore-education-statistics.service.gov.uk"
@@ -499,7 +500,7 @@ def max_bytes_for(dataset: str) -> int:
     return source.max_bytes if source is not None else DEFAULT_MAX_BYTES
 
 
-def read_manifest(folder: Path) -> dict:
+def read_manifest(folder: Path, release: bool = False) -> dict:
     manifest_path = folder / "manifest.json"
     if not manifest_path.exists():
         raise InputError(
@@ -511,12 +512,8 @@ def read_manifest(folder: Path) -> dict:
             "is not a regular file inside its release folder: refused unread",
             rule="manifest",
         )
-    try:
-        return json.loads(manifest_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise InputError(
-            manifest_path, f"is not valid JSON ({err.msg})", row=err.lineno, rule="manifest"
-        ) from None
+    # UTF-8 JSON of the shape the loaders rely on, or one InputError naming line and field.
+    return parse_manifest(manifest_path, release=release)
 
 
 def _is_regular_file_within(path: Path, folder: Path) -> bool:
@@ -572,7 +569,7 @@ def verified_files(folder: Path) -> list[RawFile]:
 
     Every entry must name a regular file inside the release folder (`entry_path`); all
     entries are checked before any file is read."""
-    manifest = read_manifest(folder)
+    manifest = read_manifest(folder, release=True)
     text = (folder / "manifest.json").read_text(encoding="utf-8")
     entries = manifest.get("files", [])
     paths = [entry_path(folder, text, index, entry) for index, entry in enumerate(entries)]

@@ -31,7 +31,9 @@ def test_the_corpus_is_complete():
     on_disk = {
         str(p.relative_to(CORPUS))
         for p in CORPUS.rglob("*")
-        if p.is_file() and p.name != "expected.csv" and not p.name.endswith(".meta.csv")
+        if p.is_file()
+        and p.name not in ("expected.csv", "manifest.json")
+        and not p.name.endswith(".meta.csv")
     }
     assert listed == on_disk
     assert sum(case["outcome"] != "accepted" for case in CASES) >= 30
@@ -53,7 +55,10 @@ def test_each_bad_input_gets_one_clear_finding(case):
             int(case["row"]) if case["row"] else None,
             column,
         ), first.describe()
-        assert first.file.startswith(str(path.with_suffix("")))  # the file, or its .meta.csv
+        # The file, its .meta.csv, or the manifest of its release folder.
+        assert first.file.startswith(str(path.with_suffix(""))) or first.file == str(
+            path.parent / "manifest.json"
+        )
     else:
         assert errors == [], [e.describe() for e in errors]
         if case["outcome"] == "warning":
@@ -88,6 +93,12 @@ def test_command_line_prints_one_line_per_problem_and_no_traceback():
         expected = [c for c in CASES if c["data_set"] == data_set and c["outcome"] == "error"]
         named = {line.split("] ", 1)[1].split(" row ")[0] for line in errors}
         named = {n.replace(".meta.csv", ".csv") for n in named}
+        manifests = {n for n in named if n.endswith("manifest.json")}
+        named = (named - manifests) | {
+            str(CORPUS / c["file"])
+            for c in CASES
+            if str(CORPUS / c["file"]).rsplit("/", 1)[0] + "/manifest.json" in manifests
+        }
         assert named == {str(CORPUS / c["file"]) for c in expected}
 
 

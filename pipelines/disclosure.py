@@ -233,3 +233,316 @@ def _ranges(
         smallest = low.fun if low.status == 0 else 0.0
         largest = -high.fun if high.status == 0 else np.inf  # unbounded: never recoverable
         yield i, smallest, largest
+
+
+# --- One protection over a whole publication ------------------------------------------------
+#
+# Table by table is not enough: the same people are counted in several tables (England and its
+# regions, a grade and the grades it is made of, two group sets that split the same teachers,
+# a year and the running total, a flow and the estimates' sample sizes). So a publication is
+# declared as cells and the linear relations between them, and suppression is chosen over all
+# of them at once. Each cell has a kind:
+#
+#   derived   a count we compute from non-public data (records, pilot files, or their
+#             synthetic stand-ins): withheld below the threshold, and whenever it gives one away
+#   official  a published official statistic: never withheld, never changed
+#   latent    never published, but derivable (non-funded = overall - funded): protected like a
+#             withheld cell when it is small, and unknown to a reader otherwise
+#   unknown   published with a symbol already (no value): unknown to a reader
+#   published a derived count already published (by an earlier step): fixed, like official
+#   withheld  a derived count already withheld (by an earlier step): protected, never shown
+#
+# A withheld cell is protected when no combination of published cells pins it to a range
+# narrower than `rule.min_range` (the threshold, by default) that reaches below the threshold
+# (see `_exposed`): cheap rules first (an equation
+# with one withheld cell, or whose withheld cells sum to less than the threshold), then a
+# linear programme per group of linked withheld cells, for the smallest and largest value each
+# can take. Rates, shares and other columns built from counts are not cells: each declaration
+# withholds them wherever a count they are built from is withheld.
+
+CELL_KINDS = ("derived", "official", "latent", "unknown", "published", "withheld")
+PUBLICATION_RULE = Rule(min_range=float(DEFAULT_THRESHOLD))
+ONE = "1"  # the constant: an equation's constant term is its coefficient on this cell
+
+
+def cell_id(*parts: pl.Expr | str) -> pl.Expr:
+    """A cell's identity: table, column and key values joined (one string)."""
+    return pl.concat_str(
+        [(p if isinstance(p, pl.Expr) else pl.lit(p)).cast(pl.String).fill_null("") for p in parts],
+        separator="|",
+    )
+
+
+@dataclass
+class Declaration:
+    """A publication's cells (`cell`, `value`, `kind`) and equations (`eq`, `cell`, `coef`:
+    sum of coef x cell = 0 for each `eq`), added table by table."""
+
+    cells: list[pl.DataFrame]
+    equations: list[pl.DataFrame]
+
+    def __init__(self) -> None:
+        self.cells = [pl.DataFrame({"cell": [ONE], "value": [1.0], "kind": ["official"]})]
+        self.equations = []
+
+    def add_cells(self, frame: pl.DataFrame, cell: pl.Expr, value: str, kind: str) -> None:
+        if kind not in CELL_KINDS:
+            raise ValueError(f"unknown cell kind {kind!r}")
+        self.cells.append(
+            frame.select(
+                cell.alias("cell"),
+                pl.col(value).cast(pl.Float64).alias("value"),
+                pl.lit(kind).alias("kind"),
+            )
+        )
+
+    def add_equations(self, frame: pl.DataFrame) -> None:
+        """`frame` has `eq`, `cell` and `coef` (a total -1, its parts +1)."""
+        self.equations.append(frame.select("eq", "cell", pl.col("coef").cast(pl.Float64)))
+
+    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        cells = pl.concat(self.cells).unique("cell", keep="first", maintain_order=True)
+        equations = (
+            pl.concat(self.equations)
+            if self.equations
+            else pl.DataFrame(schema={"eq": pl.String, "cell": pl.String, "coef": pl.Float64})
+        )
+        # an equation naming a cell the publication does not have is dropped whole: its
+        # combination has no row, so there is nothing to relate
+        missing = equations.join(cells, on="cell", how="anti").select("eq").unique()
+        equations = equations.join(missing, on="eq", how="anti")
+        return cells, equations
+
+
+def protect_publication(declaration: Declaration, rule: Rule = PUBLICATION_RULE) -> pl.DataFrame:
+    """Choose the cells to withhold over the whole declaration. Returns the cells with
+    `withheld` (bool) and `suppression` (`primary`, `secondary` or null)."""
+    cells, equations = declaration.frames()
+    system = _System(cells, equations, rule)
+    system.solve()
+    return cells.with_columns(
+        withheld=pl.Series(system.withheld),
+        suppression=pl.Series(
+            [
+                "primary" if p else "secondary" if s else None
+                for p, s in zip(system.primary, system.secondary, strict=True)
+            ],
+            dtype=pl.String,
+        ),
+    )
+
+
+class _System:
+    def __init__(self, cells: pl.DataFrame, equations: pl.DataFrame, rule: Rule) -> None:
+        from scipy.sparse import csr_matrix
+
+        self.rule = rule
+        index = cells.select("cell").with_row_index("i")
+        eqs = equations.join(index, on="cell").with_columns(
+            pl.col("eq").rank("dense").cast(pl.Int64).alias("r") - 1
+        )
+        self.n = cells.height
+        self.value = cells["value"].fill_null(0.0).to_numpy()
+        kind = cells["kind"].to_numpy()
+        self.derived = kind == "derived"
+        latent = kind == "latent"
+        small = self.value < rule.threshold
+        earlier = kind == "withheld"
+        self.primary = self.derived & small
+        self.withheld = self.primary | latent | earlier | (kind == "unknown")
+        # cells whose range must stay wide: every withheld derived cell, small latent ones
+        self.guard = self.primary | (latent & small) | earlier
+        rows = eqs["r"].to_numpy()
+        self.a = csr_matrix(
+            (eqs["coef"].to_numpy(), (rows, eqs["i"].to_numpy())),
+            shape=(int(rows.max()) + 1 if len(rows) else 0, self.n),
+        )
+        self.at = self.a.T.tocsr()
+        # how many equations each cell is the total of (its coefficient is negative there)
+        self.margin = np.asarray((self.a < 0).sum(axis=0)).ravel()
+        self.safe: set[int] = set()
+
+    @property
+    def secondary(self) -> np.ndarray:
+        return self.withheld & self.derived & ~self.primary
+
+    def solve(self) -> None:
+        # One exposure at a time: each partner withheld may free other cells too.
+        while True:
+            found = self._cheap() or self._lp()
+            if found is None:
+                return
+            cell, row = found
+            self.withheld[self._partner(cell, row)] = True
+            self.guard |= self.withheld & self.derived
+
+    def _cheap(self) -> tuple[int, int | None] | None:
+        """A cell an equation gives away on its own (and that equation): the only withheld
+        cell in it, when small, or one of withheld cells (all on one side) whose sum is less
+        than the threshold."""
+        hidden = self.a[:, self.withheld].tocsr()
+        columns = np.flatnonzero(self.withheld)
+        known = self.a @ np.where(self.withheld, 0.0, self.value)  # sum over published cells
+        positive = np.asarray((hidden > 0).sum(axis=1)).ravel()
+        negative = np.asarray((hidden < 0).sum(axis=1)).ravel()
+        for r in np.flatnonzero((positive + negative) > 0):
+            start, end = hidden.indptr[r], hidden.indptr[r + 1]
+            members = columns[hidden.indices[start:end]]
+            if len(members) == 1:  # pinned to one value: exposed when that is small
+                m, pinned = members[0], -known[r] / hidden.data[start]
+                if self.guard[m] and pinned < self.rule.threshold:
+                    return int(m), int(r)
+            elif positive[r] == 0 or negative[r] == 0:
+                bound = abs(known[r]) / np.abs(hidden.data[start:end])  # each in [0, bound]
+                for m, b in zip(members, bound, strict=True):
+                    if self.guard[m] and b < self.rule.min_range:
+                        return int(m), int(r)
+        return None
+
+    def _lp(self) -> tuple[int, None] | None:
+        """The first exposed cell, by linear programming over each group of linked withheld
+        cells. Withholding more only widens every range, so a cell found safe stays safe and
+        is not audited again."""
+        from scipy.sparse.csgraph import connected_components
+
+        columns = np.flatnonzero(self.withheld)
+        if not len(columns):
+            return None
+        hidden = self.a[:, columns].tocsc()
+        incidence = (hidden != 0).astype(np.int8)
+        _, label = connected_components(incidence.T @ incidence, directed=False)
+        constants = -(self.a @ np.where(self.withheld, 0.0, self.value))
+        for component in np.unique(label):
+            members = np.flatnonzero(label == component)
+            todo = [
+                (position, int(cell))
+                for position, cell in enumerate(columns[members])
+                if self.guard[cell] and cell not in self.safe
+            ]
+            if not todo:
+                continue
+            rows = np.unique(hidden[:, members].nonzero()[0])
+            if not len(rows):
+                self.safe.update(cell for _, cell in todo)
+                continue
+            ranges = _Ranges(hidden[rows][:, members], constants[rows])
+            for position, cell in todo:
+                if _exposed(*ranges.of(position), self.rule):
+                    return cell, None
+                self.safe.add(cell)
+        return None
+
+    def _cost(self, j: int) -> tuple:
+        """Partners by preference: a cell at or above the threshold (a small one would need
+        protecting in turn), then one that is the total of as few equations as possible
+        (margins and national figures are what readers need most), then the smallest."""
+        return (self.value[j] < self.rule.threshold, self.margin[j], self.value[j], j)
+
+    def _partner(self, cell: int, row: int | None) -> int:
+        """The published derived cell to withhold next to an exposed one: the smallest in the
+        equation that gives it away (or, found by the linear programme, in any equation with
+        it; then outwards through withheld cells), so as little as possible is lost."""
+        if row is not None:
+            near = self.a[row].indices
+            candidates = [j for j in near if self.derived[j] and not self.withheld[j]]
+            if candidates:
+                return min(candidates, key=self._cost)
+        frontier, seen = {cell}, {cell}
+        while frontier:
+            rows = np.unique(np.concatenate([self.at[c].indices for c in frontier]))
+            near = set(np.unique(self.a[rows].indices).tolist()) if len(rows) else set()
+            candidates = [j for j in near if self.derived[j] and not self.withheld[j]]
+            if candidates:
+                return min(candidates, key=self._cost)
+            frontier = {j for j in near - seen if self.withheld[j]}
+            seen |= frontier
+        raise ValueError(
+            "disclosure control: a withheld cell is pinned by official figures alone; nothing "
+            "left to withhold protects it"
+        )
+
+
+def _exposed(low: float, high: float, rule: Rule) -> bool:
+    """A withheld cell is exposed when a reader can narrow it to a range narrower than
+    `rule.min_range` that reaches below the threshold: it could be a small count, and the
+    reader knows it to within less than the threshold. (A cell known to be large discloses
+    no small count, whatever its range.)"""
+    return high - low < rule.min_range and low < rule.threshold
+
+
+class _Ranges:
+    """The smallest and largest value each unknown can take, given `a x = b` and x >= 0: one
+    HiGHS model, re-solved with a new objective for each unknown (warm-started)."""
+
+    def __init__(self, a, b: np.ndarray) -> None:
+        import highspy
+
+        a = a.tocsc()
+        n = a.shape[1]
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, a.shape[0]
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_, lp.col_upper_ = np.zeros(n), np.full(n, highspy.kHighsInf)
+        lp.row_lower_ = lp.row_upper_ = np.asarray(b, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_ = a.indptr, a.indices
+        lp.a_matrix_.value_ = a.data.astype(float)
+        self.highs = highspy.Highs()
+        self.highs.silent()
+        self.highs.passModel(lp)
+        self.status = highspy.HighsModelStatus
+        self.last: int | None = None
+
+    def _optimum(self, column: int, sign: float) -> float | None:
+        if self.last is not None and self.last != column:
+            self.highs.changeColCost(self.last, 0.0)
+        self.highs.changeColCost(column, sign)
+        self.last = column
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status == self.status.kInfeasible:
+            raise ValueError(
+                "disclosure audit: the publication's cells do not add up as declared, so its "
+                "relations cannot be trusted to protect anything"
+            )
+        if status != self.status.kOptimal:
+            return None  # unbounded
+        return sign * self.highs.getInfo().objective_function_value
+
+    def of(self, column: int) -> tuple[float, float]:
+        low = self._optimum(column, 1.0)
+        high = self._optimum(column, -1.0)
+        return (0.0 if low is None else low), (np.inf if high is None else high)
+
+
+def sum_equations(
+    frame: pl.DataFrame,
+    *,
+    table: str,
+    column: str,
+    key: list[str],
+    dims: list[str],
+    total: tuple,
+    parts: list[tuple],
+    name: str = "",
+) -> pl.DataFrame:
+    """Equations `total = sum(parts)` along `dims` (one or more key columns), one per
+    combination of the other key columns that has the total. `total` and each part are
+    tuples of values of `dims`."""
+    other = [k for k in key if k not in dims]
+    labels = {tuple(total): -1.0, **{tuple(p): 1.0 for p in parts}}
+    coef = pl.lit(None, pl.Float64)
+    for values, sign in labels.items():
+        match = pl.all_horizontal([pl.col(d) == v for d, v in zip(dims, values, strict=True)])
+        coef = pl.when(match).then(pl.lit(sign)).otherwise(coef)
+    tagged = frame.select(*key).with_columns(coef=coef).filter(pl.col("coef").is_not_null())
+    has_total = tagged.filter(pl.col("coef") < 0).select(other).unique()
+    tagged = tagged.join(has_total, on=other, how="semi") if other else tagged
+    eq_parts = [pl.lit(f"{name or table}|{column}|{'/'.join(dims)}|{total}")] + [
+        pl.col(k).cast(pl.String).fill_null("") for k in other
+    ]
+    return tagged.select(
+        cell_id(table, column, *(pl.col(k).cast(pl.String) for k in key)).alias("cell"),
+        pl.col("coef"),
+        cell_id(*eq_parts).alias("eq"),
+    )

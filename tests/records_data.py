@@ -44,7 +44,9 @@ def write_records(
                 COPY (
                     SELECT 'P' || left(md5('p' || i::VARCHAR || '-' || {year}), 16)
                                AS participant_ref,
-                           'T' || left(md5((i * 7)::VARCHAR || '-' || {year}), 16) AS teacher_ref,
+                           -- one start in five is by someone not in the census (unlinked)
+                           'T' || left(md5((CASE WHEN i % 5 = 0 THEN i + 10 * {n} ELSE i * 7 END)
+                                           ::VARCHAR || '-' || {year}), 16) AS teacher_ref,
                            {year}::INTEGER AS time_period,
                            {_pick(list(NPQ_COURSES), "c")} AS course_code,
                            hash(i, 'f') % 3 > 0 AS funded,

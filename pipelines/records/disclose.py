@@ -1,36 +1,548 @@
-"""Disclosure control for the record-level marts, through `pipelines/disclosure.py`.
+"""Disclosure control of the record-level publication, as one declaration over all six marts.
 
-Each mart is laid out as the tables a reader could add up, margins included, and passed to
-`protect`: counts below the threshold are withheld (`c`) with whatever would give them away,
-and the rates built on them follow. Per mart:
+Every count here is derived from record-level data, so every count is protected: below the
+threshold it is withheld (`c`), and so is whatever would give it away. What would give it away
+is declared once, below, as the linear relations a reader can see across the whole
+publication (`pipelines/disclosure.py` chooses the suppression over all of them at once):
 
-- takeup by course / by region: one line per year and funding, the year's starts its total.
-- takeup by year: each figure alone (primary suppression; the totals of the tables above).
-- workforce by grade: per year, area and group set, grades x groups with each grade's
-  denominator as margin; the grades are two linked tables (Leadership + classroom teachers =
-  all teachers; head + deputy + assistant = Leadership), protected in turn until stable.
-- NPQ pipeline: per year and group set, courses x groups with 'All NPQs' and each course's
-  linked starts as margins.
-- linkage: linked and unlinked starts per year, the year's starts their total.
+- geography: England = the sum of its regions (workforce);
+- grades: Leadership = head + deputy + assistant; All teachers = Leadership + classroom;
+- group sets that count the same people: every set adds up to the same total (the line's
+  denominator), known groups add up to the known denominator, and the ethnicity sets overlap
+  (White = White British + Other White; unknown = unknown; the four other major groups =
+  Ethnic minority);
+- take-up: courses and regions add up to the year; the running total within the target
+  window adds the years; Overall = Funded + non-funded (never published, protected when
+  small); the region table repeats the workforce's regional headcount;
+- NPQ pipeline: courses add up to 'All NPQs', whose groups add up to the year's linked starts
+  in rec_linkage, whose starts are rec_npq_takeup_by_year's.
 
-A known-group denominator (and the shares of known built on it) is withheld wherever an
-unknown group's count in its line is withheld: published, it would give that count away.
-Every withheld value gets status `c` in `<column>_status`; published values `value`.
+Zeros: a combination with no records inside a year's categories (a region, grade, course or
+group that has records somewhere in that year's table) is a sampling zero: it gets a row and
+is protected like any small count. A category with no record anywhere in the year is
+structurally absent that year (a course not yet offered, a code not in use) and has no row.
+
+Rates, shares and running-total percentages are withheld wherever a count they are built from
+(numerator or denominator) is withheld. Status columns say `c` (withheld), `z` (no value by
+definition, e.g. a share of known for the unknown group) or `value`.
 """
 
 import hashlib
 
 import polars as pl
 
-from pipelines.disclosure import SUPPRESSED, Rule, protect
+from pipelines.disclosure import (
+    PUBLICATION_RULE,
+    SUPPRESSED,
+    Declaration,
+    Rule,
+    cell_id,
+    protect_publication,
+    sum_equations,
+)
 
-DEFAULT_RULE = Rule()
-TOTAL = DEFAULT_RULE.total_label
+ENGLAND = "E92000001"
+WINDOW = (202122, 202223, 202324)
+LEADERSHIP = ["Head teacher", "Deputy head teacher", "Assistant head teacher"]
+MINORITY_MAJORS = [
+    "Asian / Asian British",
+    "Black / African / Caribbean / Black British",
+    "Mixed / Multiple ethnic groups",
+    "Other ethnic group",
+]
+OVERLAPS = [  # (group set, group) = sum of (group set, group): the same people counted twice
+    (
+        ("ethnicity_major", "White"),
+        [("ethnicity_white_british", "White British"), ("ethnicity_white_british", "Other White")],
+    ),
+    (
+        ("ethnicity_major", "Unknown / refused / not obtained"),
+        [("ethnicity_white_british", "Unknown")],
+    ),
+    (
+        ("ethnicity_white_british", "Ethnic minority"),
+        [("ethnicity_major", m) for m in MINORITY_MAJORS],
+    ),
+]
+
+GRAIN = {
+    "rec_npq_takeup_by_year": ["time_period", "funding"],
+    "rec_npq_takeup_by_course": ["time_period", "funding", "course_code"],
+    "rec_npq_takeup_by_region": ["time_period", "funding", "region_code"],
+    "rec_workforce_by_grade": ["time_period", "area_code", "grade", "group_set", "group_name"],
+    "rec_npq_pipeline": ["time_period", "course_code", "group_set", "group_name"],
+    "rec_linkage": ["time_period"],
+}
+W, P = "rec_workforce_by_grade", "rec_npq_pipeline"
+Y, C, R, L = (
+    "rec_npq_takeup_by_year",
+    "rec_npq_takeup_by_course",
+    "rec_npq_takeup_by_region",
+    "rec_linkage",
+)
+
+
+def _academic_year(time_period: pl.Expr) -> pl.Expr:
+    return pl.format(
+        "{}/{}",
+        (time_period // 100).cast(pl.String),
+        (time_period % 100).cast(pl.String).str.zfill(2),
+    )
+
+
+def _complete(frame: pl.DataFrame, left: list[str], right: list[str]) -> pl.DataFrame:
+    """Rows for every combination of a year's `left` and `right` categories (each as found
+    somewhere in that year's rows); new rows have nothing but their key."""
+    grid = (
+        frame.select("time_period", *left)
+        .unique()
+        .join(frame.select("time_period", *right).unique(), on="time_period")
+    )
+    new = grid.join(frame, on=["time_period", *left, *right], how="anti")
+    return pl.concat([frame, new], how="diagonal_relaxed")
+
+
+def _complete_workforce(frame: pl.DataFrame) -> pl.DataFrame:
+    w = _complete(frame, ["area_code", "grade"], ["group_set", "group_name"])
+    line = ["time_period", "area_code", "grade", "group_set"]
+    w = w.with_columns(
+        pl.col("headcount").fill_null(0),
+        pl.col("group_is_known").fill_null(pl.col("group_is_known").max().over("group_name")),
+        pl.col("denominator_all_headcount", "denominator_known_headcount").max().over(line),
+    ).with_columns(
+        _academic_year(pl.col("time_period")).alias("academic_year"),
+        pl.col("denominator_all_headcount", "denominator_known_headcount").fill_null(0),
+        pl.col("share_of_all_pct").fill_null(
+            pl.col("headcount") * 100.0 / pl.col("denominator_all_headcount")
+        ),
+        pl.col("share_of_known_pct").fill_null(
+            pl.when(pl.col("group_is_known") & (pl.col("denominator_known_headcount") > 0)).then(
+                pl.col("headcount") * 100.0 / pl.col("denominator_known_headcount")
+            )
+        ),
+    )
+    return w
+
+
+def complete(marts: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Sampling zeros as rows (see the module docstring), with the columns that follow."""
+    out = dict(marts)
+    if W in marts:
+        out[W] = _complete_workforce(marts[W])
+    if P in marts:
+        p = _complete(marts[P], ["course_code"], ["group_set", "group_name"])
+        england = out[W].filter(pl.col("area_code") == ENGLAND)
+        shares = {
+            "head_teacher_share_of_known_pct": "Head teacher",
+            "all_teachers_share_of_known_pct": "All teachers",
+        }
+        for column, grade in shares.items():
+            p = p.drop(column).join(
+                england.filter(pl.col("grade") == grade).select(
+                    "time_period",
+                    "group_set",
+                    "group_name",
+                    pl.col("share_of_known_pct").alias(column),
+                ),
+                on=["time_period", "group_set", "group_name"],
+                how="left",
+            )
+        p = p.with_columns(
+            pl.col("npq_starts").fill_null(0),
+            pl.col("group_is_known").fill_null(pl.col("group_is_known").max().over("group_name")),
+            pl.col("npq_known_starts").max().over("time_period", "course_code", "group_set"),
+        ).with_columns(
+            _academic_year(pl.col("time_period")).alias("academic_year"),
+            pl.col("npq_known_starts").fill_null(0),
+            pl.col("npq_share_of_known_pct").fill_null(
+                pl.when(pl.col("group_is_known") & (pl.col("npq_known_starts") > 0)).then(
+                    pl.col("npq_starts") * 100.0 / pl.col("npq_known_starts")
+                )
+            ),
+        )
+        out[P] = p.with_columns(
+            pl.col("gap_to_heads_pp").fill_null(
+                pl.col("npq_share_of_known_pct") - pl.col("head_teacher_share_of_known_pct")
+            )
+        ).select(marts[P].columns)
+    for name, category in ((C, "course_code"), (R, "region_code")):
+        if name not in marts:
+            continue
+        frame = _complete(marts[name], ["funding"], [category])
+        out[name] = frame.with_columns(
+            pl.col("npq_starts").fill_null(0),
+            _academic_year(pl.col("time_period")).alias("academic_year"),
+        )
+    if R in out:
+        teachers = (
+            out[R]
+            .group_by("time_period", "region_code")
+            .agg(pl.col("teachers_headcount").max().alias("_teachers"))
+        )
+        out[R] = (
+            out[R]
+            .join(teachers, on=["time_period", "region_code"], how="left")
+            .with_columns(
+                pl.col("teachers_headcount").fill_null(pl.col("_teachers")),
+            )
+            .with_columns(
+                pl.col("starts_per_1000_teachers").fill_null(
+                    pl.col("npq_starts") * 1000.0 / pl.col("teachers_headcount")
+                )
+            )
+            .drop("_teachers")
+        )
+    if C in out:
+        totals = (
+            out[C].group_by("time_period", "funding").agg(pl.col("npq_starts").sum().alias("_t"))
+        )
+        out[C] = (
+            out[C]
+            .join(totals, on=["time_period", "funding"])
+            .with_columns(
+                pl.col("percent_of_year_starts").fill_null(
+                    pl.col("npq_starts") * 100.0 / pl.col("_t")
+                )
+            )
+            .drop("_t")
+        )
+    return {name: frame.select(marts[name].columns) for name, frame in out.items()}
+
+
+def _line_equations(
+    frame: pl.DataFrame,
+    table: str,
+    count: str,
+    line: list[str],
+    total: str,
+    key: list[str],
+    known=None,
+) -> pl.DataFrame:
+    """`total` (a column repeated on each row of a line) = the sum of the line's counts (of
+    its known groups, with `known`)."""
+    rows = frame.filter(known) if known is not None else frame
+    eq = cell_id(f"{table}|{total}", *(pl.col(k) for k in line))
+    parts = rows.select(
+        eq.alias("eq"),
+        cell_id(table, count, *(pl.col(k) for k in key)).alias("cell"),
+        coef=pl.lit(1.0),
+    )
+    totals = (
+        frame.select(line)
+        .unique()
+        .select(
+            cell_id(f"{table}|{total}", *(pl.col(k) for k in line)).alias("eq"),
+            cell_id(table, total, *(pl.col(k) for k in line)).alias("cell"),
+            coef=pl.lit(-1.0),
+        )
+    )
+    return pl.concat([parts, totals])
+
+
+def _cells(
+    d: Declaration, frame: pl.DataFrame, table: str, column: str, key: list[str], kind="derived"
+):
+    d.add_cells(frame.unique(key), cell_id(table, column, *(pl.col(k) for k in key)), column, kind)
+
+
+def _same(d: Declaration, name: str, a: pl.Expr, b: pl.Expr, frame: pl.DataFrame) -> None:
+    """Cell `a` = cell `b` on each row of `frame` (the same figure twice)."""
+    eq = pl.concat_str(pl.lit(name), a, b, separator="|")
+    d.add_equations(
+        pl.concat(
+            [
+                frame.select(eq.alias("eq"), a.alias("cell"), coef=pl.lit(1.0)),
+                frame.select(eq.alias("eq"), b.alias("cell"), coef=pl.lit(-1.0)),
+            ]
+        )
+    )
+
+
+def declare(marts: dict[str, pl.DataFrame]) -> Declaration:
+    """The record-level publication's cells and relations (see the module docstring)."""
+    d = Declaration()
+    if W in marts:
+        _declare_workforce(d, marts[W])
+    if P in marts:
+        _declare_pipeline(d, marts[P])
+    if Y in marts:
+        _declare_takeup(d, marts)
+    if L in marts:
+        link = marts[L]
+        linked = link.filter(pl.col("census_available"))
+        _cells(d, linked, L, "linked_starts", ["time_period"])
+        unlinked = linked.with_columns(
+            unlinked_starts=pl.col("npq_starts") - pl.col("linked_starts")
+        )
+        _cells(d, unlinked, L, "unlinked_starts", ["time_period"], kind="latent")
+        d.add_equations(
+            pl.concat(
+                [
+                    linked.select(
+                        cell_id("link", pl.col("time_period")).alias("eq"),
+                        cell_id(c, col, pl.col("time_period"), *extra).alias("cell"),
+                        coef=pl.lit(sign),
+                    )
+                    for c, col, extra, sign in (
+                        (Y, "npq_starts", ["Overall"], -1.0),
+                        (L, "linked_starts", [], 1.0),
+                        (L, "unlinked_starts", [], 1.0),
+                    )
+                ]
+            )
+        )
+        if P in marts:
+            all_npqs = (
+                marts[P]
+                .filter(pl.col("course_code") == "All NPQs")
+                .select("time_period", "group_set")
+                .unique()
+            )
+            _same(
+                d,
+                "linked_groups",
+                cell_id(
+                    P, "_total", pl.col("time_period"), pl.lit("All NPQs"), pl.col("group_set")
+                ),
+                cell_id(L, "linked_starts", pl.col("time_period")),
+                all_npqs,
+            )
+    return d
+
+
+def _group_overlaps(
+    d: Declaration, frame: pl.DataFrame, table: str, count: str, key: list[str]
+) -> None:
+    for total, parts in OVERLAPS:
+        d.add_equations(
+            sum_equations(
+                frame,
+                table=table,
+                column=count,
+                key=key,
+                dims=["group_set", "group_name"],
+                total=total,
+                parts=parts,
+            )
+        )
+
+
+def _set_totals(
+    d: Declaration, frame: pl.DataFrame, table: str, count: str, key: list[str], line: list[str]
+) -> None:
+    """Every group set of a line adds up to one total (latent: the line's people)."""
+    people = line[:-1]  # the line without its group set
+    totals = frame.group_by(line).agg(pl.col(count).sum().alias("_n"))
+    d.add_cells(totals, cell_id(table, "_total", *(pl.col(k) for k in line)), "_n", "latent")
+    d.add_cells(
+        totals.unique(people),
+        cell_id(table, "_people", *(pl.col(k) for k in people)),
+        "_n",
+        "latent",
+    )
+    d.add_equations(_line_equations(frame, table, count, line, "_total", key))
+    _same(
+        d,
+        f"{table}|people",
+        cell_id(table, "_total", *(pl.col(k) for k in line)),
+        cell_id(table, "_people", *(pl.col(k) for k in people)),
+        totals,
+    )
+
+
+def _declare_workforce(d: Declaration, w: pl.DataFrame) -> None:
+    key = GRAIN[W]
+    line = ["time_period", "area_code", "grade", "group_set"]
+    _cells(d, w, W, "headcount", key)
+    _cells(d, w, W, "denominator_all_headcount", line)
+    _cells(d, w, W, "denominator_known_headcount", line)
+    regions = sorted(set(w["area_code"]) - {ENGLAND})
+    d.add_equations(
+        sum_equations(
+            w,
+            table=W,
+            column="headcount",
+            key=key,
+            dims=["area_code"],
+            total=(ENGLAND,),
+            parts=[(r,) for r in regions],
+        )
+    )
+    for total, parts in (
+        ("Leadership", LEADERSHIP),
+        ("All teachers", ["Leadership", "Classroom teacher"]),
+    ):
+        d.add_equations(
+            sum_equations(
+                w,
+                table=W,
+                column="headcount",
+                key=key,
+                dims=["grade"],
+                total=(total,),
+                parts=[(g,) for g in parts],
+            )
+        )
+    _group_overlaps(d, w, W, "headcount", key)
+    _set_totals(d, w, W, "headcount", key, line)
+    d.add_equations(_line_equations(w, W, "headcount", line, "denominator_all_headcount", key))
+    d.add_equations(
+        _line_equations(
+            w,
+            W,
+            "headcount",
+            line,
+            "denominator_known_headcount",
+            key,
+            known=pl.col("group_is_known"),
+        )
+    )
+
+
+def _declare_pipeline(d: Declaration, p: pl.DataFrame) -> None:
+    key = GRAIN[P]
+    line = ["time_period", "course_code", "group_set"]
+    _cells(d, p, P, "npq_starts", key)
+    _cells(d, p, P, "npq_known_starts", line)
+    courses = sorted(set(p["course_code"]) - {"All NPQs"})
+    d.add_equations(
+        sum_equations(
+            p,
+            table=P,
+            column="npq_starts",
+            key=key,
+            dims=["course_code"],
+            total=("All NPQs",),
+            parts=[(c,) for c in courses],
+        )
+    )
+    _group_overlaps(d, p, P, "npq_starts", key)
+    _set_totals(d, p, P, "npq_starts", key, line)
+    d.add_equations(
+        _line_equations(
+            p, P, "npq_starts", line, "npq_known_starts", key, known=pl.col("group_is_known")
+        )
+    )
+
+
+def _declare_takeup(d: Declaration, marts: dict[str, pl.DataFrame]) -> None:
+    y = marts[Y]
+    _cells(d, y, Y, "npq_starts", GRAIN[Y])
+    _cells(d, y, Y, "npq_unique_participants", GRAIN[Y])
+    window = y.filter(pl.col("time_period").is_in(WINDOW)).sort("time_period")
+    _cells(d, window, Y, "cumulative_npq_starts_in_window", GRAIN[Y])
+    # running total: cumulative(t) = cumulative(t - 1) + starts(t)
+    steps = window.with_columns(previous=pl.col("time_period").shift(1).over("funding"))
+    eq = cell_id("cumulative", pl.col("time_period"), pl.col("funding"))
+    d.add_equations(
+        pl.concat(
+            [
+                steps.select(
+                    eq.alias("eq"),
+                    cell_id(
+                        Y,
+                        "cumulative_npq_starts_in_window",
+                        pl.col("time_period"),
+                        pl.col("funding"),
+                    ).alias("cell"),
+                    coef=pl.lit(-1.0),
+                ),
+                steps.select(
+                    eq.alias("eq"),
+                    cell_id(Y, "npq_starts", pl.col("time_period"), pl.col("funding")).alias(
+                        "cell"
+                    ),
+                    coef=pl.lit(1.0),
+                ),
+                steps.filter(pl.col("previous").is_not_null()).select(
+                    eq.alias("eq"),
+                    cell_id(
+                        Y, "cumulative_npq_starts_in_window", pl.col("previous"), pl.col("funding")
+                    ).alias("cell"),
+                    coef=pl.lit(1.0),
+                ),
+            ]
+        )
+    )
+    tables = [(Y, y, [])]
+    for name, category in ((C, "course_code"), (R, "region_code")):
+        if name in marts:
+            frame = marts[name]
+            _cells(d, frame, name, "npq_starts", GRAIN[name])
+            tables.append((name, frame, [category]))
+            # the categories add up to the year
+            parts = frame.select(
+                cell_id(Y, "npq_starts", pl.col("time_period"), pl.col("funding")).alias("eq"),
+                cell_id(name, "npq_starts", *(pl.col(k) for k in GRAIN[name])).alias("cell"),
+                coef=pl.lit(1.0),
+            )
+            whole = y.select(
+                cell_id(Y, "npq_starts", pl.col("time_period"), pl.col("funding")).alias("eq"),
+                cell_id(Y, "npq_starts", pl.col("time_period"), pl.col("funding")).alias("cell"),
+                coef=pl.lit(-1.0),
+            )
+            d.add_equations(
+                pl.concat([parts, whole]).with_columns(pl.concat_str(pl.lit(name), "eq"))
+            )
+    # Overall = Funded + non-funded, in every table
+    for name, frame, extra in tables:
+        by = ["time_period", *extra]
+        wide = frame.pivot(on="funding", index=by, values="npq_starts")
+        if not {"Overall", "Funded"} <= set(wide.columns):
+            continue
+        wide = wide.with_columns(_nf=pl.col("Overall") - pl.col("Funded").fill_null(0))
+        ids = [pl.col(k) for k in by]
+        d.add_cells(wide, cell_id(name, "non_funded", *ids), "_nf", "latent")
+        eq = cell_id(name, "funding", *ids)
+        d.add_equations(
+            pl.concat(
+                [
+                    wide.select(
+                        eq.alias("eq"),
+                        cell_id(name, "npq_starts", ids[0], pl.lit("Overall"), *ids[1:]).alias(
+                            "cell"
+                        ),
+                        coef=pl.lit(-1.0),
+                    ),
+                    wide.select(
+                        eq.alias("eq"),
+                        cell_id(name, "npq_starts", ids[0], pl.lit("Funded"), *ids[1:]).alias(
+                            "cell"
+                        ),
+                        coef=pl.lit(1.0),
+                    ),
+                    wide.select(
+                        eq.alias("eq"),
+                        cell_id(name, "non_funded", *ids).alias("cell"),
+                        coef=pl.lit(1.0),
+                    ),
+                ]
+            )
+        )
+    if R in marts and W in marts:
+        r = (
+            marts[R]
+            .filter(pl.col("teachers_headcount").is_not_null())
+            .unique(["time_period", "region_code"])
+        )
+        _cells(d, r, R, "teachers_headcount", ["time_period", "region_code"])
+        _same(
+            d,
+            "regional_teachers",
+            cell_id(R, "teachers_headcount", pl.col("time_period"), pl.col("region_code")),
+            cell_id(
+                W, "_people", pl.col("time_period"), pl.col("region_code"), pl.lit("All teachers")
+            ),
+            r,
+        )
+
+
+# --- applying the choice ------------------------------------------------------------------------
 
 
 def _status(frame: pl.DataFrame, column: str, hidden: pl.Expr) -> pl.DataFrame:
     """Withhold `column` where `hidden`; its status says `c` (withheld), `z` (no value by
-    definition, e.g. a share of known for the unknown group) or `value`."""
+    definition) or `value`."""
     return frame.with_columns(
         pl.when(hidden).then(None).otherwise(pl.col(column)).alias(column),
         pl.when(hidden)
@@ -42,305 +554,138 @@ def _status(frame: pl.DataFrame, column: str, hidden: pl.Expr) -> pl.DataFrame:
     )
 
 
-def one_line(
-    frame: pl.DataFrame, by: list[str], label: str, count: str, rates: dict, rule: Rule
-) -> pl.DataFrame:
-    """Cells `label` within each `by` group, their sum the line's total."""
-    totals = frame.group_by(by).agg(pl.col(count).sum()).with_columns(pl.lit(TOTAL).alias(label))
-    long = pl.concat([frame, totals], how="diagonal_relaxed").with_columns(_line=pl.lit("all"))
-    out = protect(long, row="_line", column=label, count=count, by=by, rates=rates, rule=rule)
-    out = out.with_columns(  # a rate with no value by definition (no denominator) is 'z'
-        pl.when(pl.col(rate).is_null() & (pl.col(f"{rate}_status") == "value"))
-        .then(pl.lit("z"))
-        .otherwise(pl.col(f"{rate}_status"))
-        .alias(f"{rate}_status")
-        for rate in rates
-    )
-    return out.filter(pl.col(label) != TOTAL).drop("_line", "suppression").sort([*by, label])
-
-
-def each_alone(frame: pl.DataFrame, counts: list[str], rule: Rule) -> pl.DataFrame:
-    """Primary suppression only, figure by figure (for totals with no margins)."""
-    for count in counts:
-        frame = _status(frame, count, pl.col(count) < rule.threshold)
-    return frame
-
-
-def hidden_cells(
-    frame: pl.DataFrame,
-    *,
-    by: list[str],
-    row: str,
-    row_total: str,
-    count: str,
-    rule: Rule,
-    withheld: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """Protect rows (`row_total` their total) x groups, each row's total over groups the
-    column margin. `withheld` (by..., row, group_name) lists cells already withheld elsewhere
-    (group_name 'Total' for a row's margin). Returns every cell with `_hidden`."""
-    cells = frame.select(*by, row, "group_name", count)
-    margins = (
-        cells.group_by(*by, row).agg(pl.col(count).sum()).with_columns(group_name=pl.lit(TOTAL))
-    )
-    long = pl.concat([cells, margins], how="diagonal_relaxed")
-    status = pl.lit("value")
-    if withheld is not None:
-        long = long.join(
-            withheld.with_columns(_prior=pl.lit(True)), on=[*by, row, "group_name"], how="left"
+def _flag(
+    frame: pl.DataFrame, withheld: pl.DataFrame, table: str, column: str, key: list[str], alias: str
+):
+    ids = cell_id(table, column, *(pl.col(k) for k in key))
+    return (
+        frame.with_columns(ids.alias("_cell"))
+        .join(
+            withheld.select(pl.col("cell").alias("_cell"), pl.col("withheld").alias(alias)),
+            on="_cell",
+            how="left",
         )
-        status = pl.when(pl.col("_prior")).then(pl.lit(SUPPRESSED)).otherwise(status)
-    long = long.with_columns(
-        pl.when(pl.col(row) == row_total).then(pl.lit(TOTAL)).otherwise(pl.col(row)).alias(row),
-        status.alias(f"{count}_status"),
-    ).select(*by, row, "group_name", count, f"{count}_status")
-    protected = protect(long, row=row, column="group_name", count=count, by=by, rule=rule)
-    return protected.select(
-        *by,
-        pl.when(pl.col(row) == TOTAL).then(pl.lit(row_total)).otherwise(pl.col(row)).alias(row),
-        "group_name",
-        (pl.col(f"{count}_status") == SUPPRESSED).alias("_hidden"),
+        .with_columns(pl.col(alias).fill_null(False))
+        .drop("_cell")
     )
 
 
-def apply_hidden(
-    frame: pl.DataFrame,
-    hidden: pl.DataFrame,
-    *,
-    by: list[str],
-    row: str,
-    count: str,
-    known_denominator: str,
-    known_rates: list[str],
-    all_rates: list[str],
-    total_columns: tuple[str, ...] = (),
-) -> pl.DataFrame:
-    """Withhold the cells `hidden` names, and what rests on them (see the module docstring
-    for the known-group denominator)."""
-    line = [*by, row]
-    out = frame.join(
-        hidden.filter(pl.col("group_name") != TOTAL), on=[*line, "group_name"], how="left"
-    )
-    row_total_hidden = hidden.filter(pl.col("group_name") == TOTAL).select(
-        *line, pl.col("_hidden").alias("_total_hidden")
-    )
-    out = out.join(row_total_hidden, on=line, how="left").with_columns(
-        pl.col("_hidden", "_total_hidden").fill_null(False),
-        _unknown_hidden=(pl.col("_hidden") & ~pl.col("group_is_known")).any().over(line),
-    )
-    out = _status(out, count, pl.col("_hidden"))
-    for rate in all_rates:
-        out = _status(out, rate, pl.col("_hidden") | pl.col("_total_hidden"))
-    for column in total_columns:
-        out = _status(out, column, pl.col("_total_hidden"))
-    out = _status(out, known_denominator, pl.col("_unknown_hidden") | pl.col("_total_hidden"))
-    for rate in known_rates:
-        hide = pl.col("_hidden") | pl.col("_unknown_hidden") | pl.col("_total_hidden")
-        out = _status(out, rate, hide)
-    return out.drop("_hidden", "_total_hidden", "_unknown_hidden")
-
-
-LEADERSHIP = ["Head teacher", "Deputy head teacher", "Assistant head teacher"]
-
-
-def workforce_by_grade(frame: pl.DataFrame, rule: Rule = DEFAULT_RULE) -> pl.DataFrame:
-    """Grades form a hierarchy: All teachers = Leadership + Classroom teacher, and
-    Leadership = head + deputy + assistant. Each level is protected as its own table, the
-    cells withheld in one carried into the other, until neither withholds anything more."""
-    by = ["time_period", "area_code", "group_set"]
-    upper = frame.filter(pl.col("grade").is_in(["Leadership", "Classroom teacher", "All teachers"]))
-    lower = frame.filter(pl.col("grade").is_in([*LEADERSHIP, "Leadership"]))
-    common = {"by": by, "row": "grade", "count": "headcount", "rule": rule}
-    withheld = frame.select(*by, "grade", "group_name").clear()
-    while True:
-        top = hidden_cells(upper, row_total="All teachers", withheld=withheld, **common)
-        carried = pl.concat([withheld, top.filter("_hidden").drop("_hidden")]).unique()
-        bottom = hidden_cells(lower, row_total="Leadership", withheld=carried, **common)
-        grown = pl.concat([carried, bottom.filter("_hidden").drop("_hidden")]).unique()
-        if grown.height == withheld.height:  # withheld cells only ever grow: this ends
-            break
-        withheld = grown
-    hidden = withheld.with_columns(_hidden=pl.lit(True))
-    out = apply_hidden(
-        frame,
-        hidden,
-        by=by,
-        row="grade",
-        count="headcount",
-        known_denominator="denominator_known_headcount",
-        known_rates=["share_of_known_pct"],
-        all_rates=["share_of_all_pct"],
-        total_columns=("denominator_all_headcount",),
-    )
-    return out.sort("time_period", "area_code", "grade", "group_set", "group_name")
-
-
-def npq_pipeline(
-    frame: pl.DataFrame, workforce: pl.DataFrame, rule: Rule = DEFAULT_RULE
-) -> pl.DataFrame:
-    """`workforce`: the protected rec_workforce_by_grade, whose England head-teacher and
-    all-teacher shares this mart repeats (withheld here where withheld there)."""
-    by = ["time_period", "group_set"]
-    hidden = hidden_cells(
-        frame, by=by, row="course_code", row_total="All NPQs", count="npq_starts", rule=rule
-    )
-    out = apply_hidden(
-        frame,
-        hidden,
-        by=by,
-        row="course_code",
-        count="npq_starts",
-        known_denominator="npq_known_starts",
-        known_rates=["npq_share_of_known_pct", "gap_to_heads_pp"],
-        all_rates=[],
-    )
-    for grade, column in (
-        ("Head teacher", "head_teacher_share_of_known_pct"),
-        ("All teachers", "all_teachers_share_of_known_pct"),
-    ):
-        shown = workforce.filter(
-            (pl.col("area_code") == "E92000001") & (pl.col("grade") == grade)
-        ).select(
-            "time_period",
-            "group_set",
-            "group_name",
-            (pl.col("share_of_known_pct_status") == SUPPRESSED).alias("_withheld"),
-        )
-        out = out.join(shown, on=["time_period", "group_set", "group_name"], how="left")
-        out = _status(out, column, pl.col("_withheld").fill_null(False)).drop("_withheld")
-        if grade == "Head teacher":
-            out = out.with_columns(
-                pl.when(pl.col(f"{column}_status") == SUPPRESSED)
-                .then(None)
-                .otherwise(pl.col("gap_to_heads_pp"))
-                .alias("gap_to_heads_pp"),
-                pl.when(pl.col(f"{column}_status") == SUPPRESSED)
-                .then(pl.lit(SUPPRESSED))
-                .otherwise(pl.col("gap_to_heads_pp_status"))
-                .alias("gap_to_heads_pp_status"),
+def apply(marts: dict[str, pl.DataFrame], cells: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Each mart with its withheld counts, and the rates built on them, set to `c`."""
+    out = {}
+    withheld = cells.filter("withheld").select("cell", "withheld")
+    if W in marts:
+        line = ["time_period", "area_code", "grade", "group_set"]
+        w = _flag(marts[W], withheld, W, "headcount", GRAIN[W], "_n")
+        w = _flag(w, withheld, W, "denominator_all_headcount", line, "_all")
+        w = _flag(w, withheld, W, "denominator_known_headcount", line, "_known")
+        w = _status(w, "headcount", pl.col("_n"))
+        w = _status(w, "share_of_all_pct", pl.col("_n") | pl.col("_all"))
+        w = _status(w, "denominator_all_headcount", pl.col("_all"))
+        w = _status(w, "denominator_known_headcount", pl.col("_known"))
+        w = _status(w, "share_of_known_pct", pl.col("_n") | pl.col("_known"))
+        out[W] = w.drop("_n", "_all", "_known")
+    if P in marts:
+        line = ["time_period", "course_code", "group_set"]
+        p = _flag(marts[P], withheld, P, "npq_starts", GRAIN[P], "_n")
+        p = _flag(p, withheld, P, "npq_known_starts", line, "_known")
+        p = _status(p, "npq_starts", pl.col("_n"))
+        p = _status(p, "npq_known_starts", pl.col("_known"))
+        p = _status(p, "npq_share_of_known_pct", pl.col("_n") | pl.col("_known"))
+        heads = pl.lit(False)
+        for column, grade in (
+            ("head_teacher_share_of_known_pct", "Head teacher"),
+            ("all_teachers_share_of_known_pct", "All teachers"),
+        ):
+            shown = out[W].filter((pl.col("area_code") == ENGLAND) & (pl.col("grade") == grade))
+            p = p.join(
+                shown.select(
+                    "time_period",
+                    "group_set",
+                    "group_name",
+                    (pl.col("share_of_known_pct_status") == SUPPRESSED).alias("_w"),
+                ),
+                on=["time_period", "group_set", "group_name"],
+                how="left",
             )
-    return out.sort("time_period", "course_code", "group_set", "group_name")
-
-
-def linkage(frame: pl.DataFrame, rule: Rule = DEFAULT_RULE) -> pl.DataFrame:
-    """Linked and unlinked starts of each year with a census are one line; in a year with no
-    census nothing can link, so linked figures there are 'z' (not applicable), not withheld."""
-    with_census = frame.filter(pl.col("census_available"))
-    cells = pl.concat(
-        [
-            with_census.select(
-                "time_period", pl.lit("linked").alias("part"), pl.col("linked_starts").alias("n")
-            ),
-            with_census.select(
-                "time_period",
-                pl.lit("unlinked").alias("part"),
-                (pl.col("npq_starts") - pl.col("linked_starts")).alias("n"),
-            ),
-        ]
-    )
-    hidden = pl.DataFrame(
-        schema={"time_period": frame.schema["time_period"], "_hidden": pl.Boolean}
-    )
-    if cells.height:
-        hidden = (
-            one_line(cells, ["time_period"], "part", "n", {}, rule)
-            .group_by("time_period")
-            .agg((pl.col("n_status") == SUPPRESSED).any().alias("_hidden"))
+            p = _status(p, column, pl.col("_w").fill_null(False))
+            if grade == "Head teacher":
+                heads = pl.col(f"{column}_status") == SUPPRESSED
+            p = p.drop("_w")
+        p = _status(
+            p, "gap_to_heads_pp", (pl.col("npq_share_of_known_pct_status") == SUPPRESSED) | heads
         )
-    out = frame.join(hidden, on="time_period", how="left").with_columns(
-        pl.col("_hidden").fill_null(False),
-        pl.when(pl.col("census_available")).then(pl.col("linked_starts")).alias("linked_starts"),
-        pl.when(pl.col("census_available")).then(pl.col("linked_pct")).alias("linked_pct"),
-    )
-    out = _status(out, "linked_starts", pl.col("_hidden"))
-    out = _status(out, "linked_pct", pl.col("_hidden"))
-    return _status(out, "npq_starts", pl.col("npq_starts") < rule.threshold).drop("_hidden")
-
-
-def protect_mart(
-    name: str, frame: pl.DataFrame, published: dict[str, pl.DataFrame], rule: Rule = DEFAULT_RULE
-) -> pl.DataFrame:
-    """The published form of record-level mart `name`; `published` holds the marts already
-    protected (rec_npq_pipeline repeats figures of rec_workforce_by_grade)."""
-    if name == "rec_npq_takeup_by_year":
-        return each_alone(frame, ["npq_starts", "npq_unique_participants"], rule)
-    if name == "rec_npq_takeup_by_course":
-        return one_line(
-            frame,
-            ["time_period", "funding"],
-            "course_code",
-            "npq_starts",
-            {"percent_of_year_starts": "row"},
-            rule,
+        out[P] = p.drop("_n", "_known")
+    if Y in marts:
+        y = _flag(marts[Y], withheld, Y, "npq_starts", GRAIN[Y], "_n")
+        y = _flag(y, withheld, Y, "npq_unique_participants", GRAIN[Y], "_u")
+        y = _flag(y, withheld, Y, "cumulative_npq_starts_in_window", GRAIN[Y], "_cum")
+        y = _status(y, "npq_starts", pl.col("_n"))
+        y = _status(y, "npq_unique_participants", pl.col("_u"))
+        y = _status(y, "cumulative_npq_starts_in_window", pl.col("_cum"))
+        y = _status(y, "percent_of_target", pl.col("_cum"))
+        out[Y] = y.drop("_n", "_u", "_cum")
+        year_hidden = out[Y].select(
+            "time_period", "funding", (pl.col("npq_starts_status") == SUPPRESSED).alias("_year")
         )
-    if name == "rec_npq_takeup_by_region":
-        return one_line(
-            frame,
-            ["time_period", "funding"],
-            "region_code",
-            "npq_starts",
-            {"starts_per_1000_teachers": None},
-            rule,
+    if C in marts:
+        c = _flag(marts[C], withheld, C, "npq_starts", GRAIN[C], "_n")
+        c = (
+            c.join(year_hidden, on=["time_period", "funding"], how="left")
+            if Y in out
+            else c.with_columns(_year=pl.lit(False))
         )
-    if name == "rec_workforce_by_grade":
-        return workforce_by_grade(frame, rule)
-    if name == "rec_npq_pipeline":
-        return npq_pipeline(frame, published["rec_workforce_by_grade"], rule)
-    if name == "rec_linkage":
-        return linkage(frame, rule)
-    raise ValueError(f"no disclosure rule for {name!r}")
+        c = _status(c, "npq_starts", pl.col("_n"))
+        c = _status(c, "percent_of_year_starts", pl.col("_n") | pl.col("_year").fill_null(False))
+        out[C] = c.drop("_n", "_year")
+    if R in marts:
+        r = _flag(marts[R], withheld, R, "npq_starts", GRAIN[R], "_n")
+        r = _flag(r, withheld, R, "teachers_headcount", ["time_period", "region_code"], "_t")
+        r = _status(r, "npq_starts", pl.col("_n"))
+        r = _status(r, "teachers_headcount", pl.col("_t"))
+        r = _status(r, "starts_per_1000_teachers", pl.col("_n") | pl.col("_t"))
+        out[R] = r.drop("_n", "_t")
+    if L in marts:
+        link = _flag(marts[L], withheld, L, "linked_starts", ["time_period"], "_l")
+        link = (
+            link.with_columns(_s=pl.lit(False))
+            if Y not in out
+            else link.join(
+                out[Y]
+                .filter(pl.col("funding") == "Overall")
+                .select("time_period", (pl.col("npq_starts_status") == SUPPRESSED).alias("_s")),
+                on="time_period",
+                how="left",
+            ).with_columns(pl.col("_s").fill_null(False))
+        )
+        link = link.with_columns(
+            pl.when(pl.col("census_available"))
+            .then(pl.col("linked_starts"))
+            .alias("linked_starts"),
+            pl.when(pl.col("census_available")).then(pl.col("linked_pct")).alias("linked_pct"),
+        )
+        link = _status(link, "linked_starts", pl.col("_l"))
+        link = _status(link, "linked_pct", pl.col("_l") | pl.col("_s"))
+        link = _status(link, "npq_starts", pl.col("_s"))
+        out[L] = link.drop("_l", "_s")
+    return {name: frame.sort(GRAIN[name]) for name, frame in out.items()}
 
 
-GRAIN = {
-    "rec_npq_takeup_by_year": ["time_period", "funding"],
-    "rec_npq_takeup_by_course": ["time_period", "funding", "course_code"],
-    "rec_npq_takeup_by_region": ["time_period", "funding", "region_code"],
-    "rec_workforce_by_grade": ["time_period", "area_code", "grade", "group_set", "group_name"],
-    "rec_npq_pipeline": ["time_period", "course_code", "group_set", "group_name"],
-    "rec_linkage": ["time_period"],
-}
+def protect(
+    marts: dict[str, pl.DataFrame], rule: Rule = PUBLICATION_RULE
+) -> dict[str, pl.DataFrame]:
+    """The published form of the record-level marts: zeros completed, suppression chosen over
+    the whole publication, rates withheld with their counts."""
+    full = complete(marts)
+    cells = protect_publication(declare(full), rule)
+    return apply(full, cells)
 
 
-def year_key(marts: dict[str, pl.DataFrame], year: int) -> str:
-    """A digest of every mart's rows for one year: disclosure control of a year depends on
-    that year's rows alone, so an unchanged digest means an unchanged protected year."""
+def publication_key(marts: dict[str, pl.DataFrame]) -> str:
+    """A digest of every mart's rows: unchanged marts mean an unchanged protected publication."""
     digest = hashlib.sha256()
-    for name, frame in marts.items():
-        rows = frame.filter(pl.col("time_period") == year).sort(frame.columns, nulls_last=True)
+    for name in sorted(marts):
+        frame = marts[name]
         digest.update(name.encode())
-        digest.update(repr(rows.rows()).encode())
+        digest.update(repr(frame.sort(frame.columns, nulls_last=True).rows()).encode())
     return digest.hexdigest()
-
-
-def protect_years(
-    marts: dict[str, pl.DataFrame],
-    previous: dict[str, pl.DataFrame] | None = None,
-    previous_keys: dict[int, str] | None = None,
-    rule: Rule = DEFAULT_RULE,
-) -> tuple[dict[str, pl.DataFrame], dict[int, str], list[int]]:
-    """Protect every mart, year by year, reusing `previous` (the last run's protected marts)
-    for years whose `year_key` is unchanged: a new year costs one year's disclosure control.
-    Returns the protected marts, each year's key, and the years protected afresh."""
-    years = sorted(set().union(*(set(f["time_period"].to_list()) for f in marts.values())))
-    keys = {year: year_key(marts, year) for year in years}
-    reuse = previous is not None and previous_keys is not None
-    fresh = [y for y in years if not reuse or previous_keys.get(y) != keys[y]]
-    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in marts}
-    if reuse:
-        kept = [y for y in years if y not in fresh]
-        for name in marts:
-            parts[name].append(previous[name].filter(pl.col("time_period").is_in(kept)))
-    for year in fresh:
-        done: dict[str, pl.DataFrame] = {}
-        for name, frame in marts.items():
-            rows = frame.filter(pl.col("time_period") == year)
-            if rows.height:
-                done[name] = protect_mart(name, rows, done, rule)
-                parts[name].append(done[name])
-    protected = {
-        name: pl.concat(
-            [p for p in frames if p.height] or [marts[name].clear()], how="diagonal_relaxed"
-        ).sort(GRAIN[name])
-        for name, frames in parts.items()
-    }
-    return protected, keys, fresh

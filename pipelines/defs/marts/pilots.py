@@ -31,17 +31,20 @@ PILOT_MARTS: dict[str, list[str]] = {
         "staging/pilot_schools",
     ],
     "pilot_balance": [
+        "marts/pilot_flow",
         "staging/pilot_outcomes",
         "staging/pilot_participants",
         "staging/pilot_schools",
     ],
     "pilot_estimates": [
+        "marts/pilot_flow",
         "staging/pilot_dosage",
         "staging/pilot_outcomes",
         "staging/pilot_participants",
         "staging/pilot_schools",
     ],
     "pilot_security": [
+        "marts/pilot_flow",
         "staging/pilot_outcomes",
         "staging/pilot_participants",
         "staging/pilot_schools",
@@ -111,19 +114,17 @@ def pilot_registry(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materializ
     ),
 )
 def pilot_flow(duckdb: DuckDBResource) -> dg.MaterializeResult:
-    from pipelines.disclosure import protect
+    from pipelines.pilots.disclose import protect_flow
 
     with duckdb.get_connection() as con:
         counts = con.sql(read_sql("marts", "pilot_flow")).pl()
-        protected = protect(
-            counts,
-            row="arm",
-            column="stage",
-            count="units",
-            by=["pilot_id", "evaluation_year", "unit_level"],
-            rates={"percent_of_allocated": "row"},
-        ).with_columns(pl.col("stage").replace({"Total": "allocated"}))
-        return _store(con, "pilot_flow", protected)
+        return _store(con, "pilot_flow", protect_flow(counts))
+
+
+def _flow(con) -> pl.DataFrame:
+    """The flow as stored (after disclosure control): what the other pilot marts' counts are
+    protected against."""
+    return con.sql(f"SELECT * FROM {qualified('marts', 'pilot_flow')}").pl()
 
 
 @dg.asset(
@@ -139,7 +140,9 @@ def pilot_flow(duckdb: DuckDBResource) -> dg.MaterializeResult:
 )
 def pilot_balance(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
-        return _store(con, "pilot_balance", _analysis().balance(_data(con, paths)))
+        from pipelines.pilots.disclose import protect_balance
+
+        return _store(con, "pilot_balance", protect_balance(_analysis().balance(_data(con, paths))))
 
 
 @dg.asset(
@@ -157,7 +160,10 @@ def pilot_balance(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materialize
 )
 def pilot_estimates(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
-        return _store(con, "pilot_estimates", _analysis().estimates(_data(con, paths)))
+        from pipelines.pilots.disclose import protect_estimates
+
+        estimates = _analysis().estimates(_data(con, paths))
+        return _store(con, "pilot_estimates", protect_estimates(estimates, _flow(con)))
 
 
 @dg.asset(
@@ -178,7 +184,10 @@ def pilot_security(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materializ
         Path(paths.raw_dir) / "pilots" / "registry" / "threat_judgements.csv"
     )
     with duckdb.get_connection() as con:
-        return _store(con, "pilot_security", _analysis().security(_data(con, paths), judgements))
+        from pipelines.pilots.disclose import protect_security
+
+        security = _analysis().security(_data(con, paths), judgements)
+        return _store(con, "pilot_security", protect_security(security, _flow(con)))
 
 
 @dg.asset(

@@ -219,26 +219,21 @@ def npq_records(records_duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mater
     data/marts/records/ (npq_records.duckdb, exports/). Counts below 10 and whatever would
     give them away are withheld as `c` (pipelines/records/disclose.py)."""
     from pipelines.publish import publish
-    from pipelines.records.disclose import protect_years
+    from pipelines.records.disclose import protect, publication_key
     from pipelines.warehouse import write_frame
 
     records = records_folder(paths)
     provenance, prints = inputs.provenance(records), inputs.fingerprints(records)
     with records_duckdb.get_connection() as con:
         marts = {name: con.sql(f"SELECT * FROM marts.{name}").pl() for name in RECORD_MARTS}
-        previous, previous_keys = _last_disclosed(con)
-        protected, keys, fresh = protect_years(marts, previous, previous_keys)
-        for name, frame in protected.items():
-            write_frame(con, "disclosed", name, frame)
-        write_frame(
-            con,
-            "disclosed",
-            "_year_keys",
-            pl.DataFrame(
-                {"time_period": list(keys), "input_key": list(keys.values())},
-                schema={"time_period": pl.Int32, "input_key": pl.String},
-            ),
-        )
+        key = publication_key(marts)
+        protected = _last_disclosed(con, key)
+        afresh = protected is None
+        if afresh:  # suppression is chosen over the whole publication at once
+            protected = protect(marts)
+            for name, frame in protected.items():
+                write_frame(con, "disclosed", name, frame)
+            write_frame(con, "disclosed", "_input_key", pl.DataFrame({"input_key": [key]}))
         release = publish(
             con,
             RECORD_MARTS,
@@ -265,25 +260,25 @@ def npq_records(records_duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mater
             "database": dg.MetadataValue.path(str(release.database)),
             "tables": release.tables,
             "values_withheld": withheld,
-            "years_protected_afresh": [str(y) for y in fresh],
+            "protected_afresh": afresh,
             "provenance": provenance,
         }
     )
 
 
-def _last_disclosed(con) -> tuple[dict | None, dict | None]:
-    """The last run's protected marts and year keys, if the working database has them."""
+def _last_disclosed(con, key: str) -> dict | None:
+    """The last run's protected marts, if they were protected from the same marts."""
     present = {
         name
         for (name,) in con.sql(
             "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'disclosed'"
         ).fetchall()
     }
-    if not {*RECORD_MARTS, "_year_keys"} <= present:
-        return None, None
-    previous = {name: con.sql(f"SELECT * FROM disclosed.{name}").pl() for name in RECORD_MARTS}
-    keys = dict(con.sql("SELECT time_period, input_key FROM disclosed._year_keys").fetchall())
-    return previous, keys
+    if not {*RECORD_MARTS, "_input_key"} <= present:
+        return None
+    if con.sql("SELECT input_key FROM disclosed._input_key").fetchall() != [(key,)]:
+        return None
+    return {name: con.sql(f"SELECT * FROM disclosed.{name}").pl() for name in RECORD_MARTS}
 
 
 refresh_records = dg.define_asset_job(

@@ -1,0 +1,175 @@
+"""Whole-publication disclosure control on generated publications (hypothesis) and the pilot
+leak (lost = allocated - n) as its own regression test. The attacker is tests/attacker.py."""
+
+import duckdb
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipelines.paths import SQL_DIR
+from pipelines.pilots.disclose import protect_estimates, protect_flow, protect_security
+from pipelines.records.contract import REGIONS
+from pipelines.records.disclose import protect
+from tests.attacker import THRESHOLD, absent_rows, pilot_board, record_board
+
+GRADES = ["Head teacher", "Deputy head teacher", "Assistant head teacher", "Classroom teacher"]
+MAJORS = [
+    "White",
+    "Asian / Asian British",
+    "Black / African / Caribbean / Black British",
+    "Unknown / refused / information not yet obtained",
+]
+
+
+def _workforce(cube: pl.DataFrame) -> pl.DataFrame:
+    with duckdb.connect() as con:
+        con.execute("CREATE SCHEMA staging")
+        con.register("cube", cube)
+        con.execute("CREATE TABLE staging.rec_teacher_census_cube AS SELECT * FROM cube")
+        con.execute((SQL_DIR / "records" / "_macros.sql").read_text())
+        return con.sql((SQL_DIR / "records" / "rec_workforce_by_grade.sql").read_text()).pl()
+
+
+cells = st.lists(
+    st.tuples(
+        st.sampled_from(GRADES),
+        st.sampled_from(["Female", "Male"]),
+        st.sampled_from(MAJORS),
+        st.sampled_from(["White - White British", "White - Irish"]),
+        st.sampled_from(sorted(REGIONS)[:3]),
+        st.integers(min_value=1, max_value=60),
+    ),
+    min_size=4,
+    max_size=30,
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells)
+def test_generated_workforce_publications_leak_nothing(rows):
+    cube = (
+        pl.DataFrame(
+            rows,
+            schema=["grade", "sex", "ethnicity_major", "minor", "region_code", "headcount"],
+            orient="row",
+        )
+        .with_columns(
+            time_period=pl.lit(202425, pl.Int32),
+            ethnicity_minor=pl.when(pl.col("ethnicity_major") == "White").then(pl.col("minor")),
+            headcount=pl.col("headcount").cast(pl.Int64),
+        )
+        .group_by(
+            "time_period", "grade", "sex", "ethnicity_major", "ethnicity_minor", "region_code"
+        )
+        .agg(pl.col("headcount").sum())
+    )
+    published = protect({"rec_workforce_by_grade": _workforce(cube)})
+    shown = published["rec_workforce_by_grade"].filter(pl.col("headcount_status") == "value")
+    assert (shown["headcount"] >= THRESHOLD).all()
+    assert not record_board(published).pins()
+    assert not absent_rows(published)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=400), min_size=3, max_size=3))
+def test_generated_running_totals_leak_nothing(starts):
+    years = (
+        pl.DataFrame(
+            {"time_period": [202122, 202223, 202324], "npq_starts": starts},
+            schema_overrides={"time_period": pl.Int32, "npq_starts": pl.Int64},
+        )
+        .with_columns(
+            funding=pl.lit("Overall"),
+            academic_year=pl.lit(""),
+            npq_unique_participants=pl.col("npq_starts"),
+            cumulative_npq_starts_in_window=pl.col("npq_starts").cum_sum(),
+        )
+        .with_columns(percent_of_target=pl.col("cumulative_npq_starts_in_window") * 100 / 150000)
+    )
+    published = protect({"rec_npq_takeup_by_year": years})
+    assert not record_board(published).pins()
+
+
+def _flow(cells: dict[tuple[str, str], int]) -> pl.DataFrame:
+    """pilot_flow.sql's shape for one pilot, year and outcome: arm x stage, 'Total' rows."""
+    rows = []
+    for arm in ("treatment", "control"):
+        allocated, analysed = cells[(arm, "allocated")], cells[(arm, "analysed")]
+        for stage, n in (
+            ("Total", allocated),
+            ("analysed", analysed),
+            ("lost", allocated - analysed),
+        ):
+            rows.append((arm, stage, n))
+    frame = pl.DataFrame(rows, schema=["arm", "stage", "units"], orient="row")
+    total = frame.group_by("stage").agg(pl.col("units").sum()).with_columns(arm=pl.lit("Total"))
+    return (
+        pl.concat([frame, total.select(frame.columns)])
+        .with_columns(
+            pilot_id=pl.lit("P1"),
+            evaluation_year=pl.lit("2025/26"),
+            unit_level=pl.lit("participant"),
+            outcome_id=pl.lit("wellbeing"),
+            provenance=pl.lit("synthetic"),
+            percent_of_allocated=pl.col("units")
+            * 100.0
+            / pl.col("units").filter(pl.col("stage") == "Total").first().over("arm"),
+        )
+        .with_columns(pl.col("units").cast(pl.Int64))
+    )
+
+
+def test_estimates_do_not_give_away_the_lost_counts_the_flow_withholds():
+    """The leak once found: flow withheld 'lost' (8 in each arm), the estimates published
+    n = 153 and 151 beside allocated 161 and 159."""
+    flow = protect_flow(
+        _flow(
+            {
+                ("treatment", "allocated"): 161,
+                ("treatment", "analysed"): 153,
+                ("control", "allocated"): 159,
+                ("control", "analysed"): 151,
+            }
+        )
+    )
+    lost = flow.filter((pl.col("stage") == "lost") & (pl.col("arm") != "Total"))
+    assert set(lost["units_status"]) == {"c"}
+    estimates = pl.DataFrame(
+        {
+            "pilot_id": "P1",
+            "outcome_id": ["wellbeing", "wellbeing", "self_efficacy", "wellbeing"],
+            "outcome_level": "participant",
+            "evaluation_year": "2025/26",
+            "subgroup": ["all", "all", "all", "women"],
+            "analysis": ["itt", "itt", "itt", "itt"],
+            "measure": ["hedges_g", "hedges_g", "hedges_g", "hedges_g"],
+            "model": ["conditional", "unconditional", "conditional", "conditional"],
+            "n_treatment": [153, 153, 155, 93],
+            "n_control": [151, 151, 152, 86],
+        }
+    )
+    protected = protect_estimates(estimates, flow)
+    primary = protected.filter(
+        (pl.col("outcome_id") == "wellbeing") & (pl.col("subgroup") == "all")
+    )
+    assert set(primary["n_treatment_status"]) == {"c"}
+    assert set(primary["n_control_status"]) == {"c"}
+    security = pl.DataFrame(
+        {
+            "pilot_id": ["P1"],
+            "evaluation_year": ["2025/26"],
+            "unit_level": ["participant"],
+            "randomised_or_in_sample": [320],
+            "analysed": [304],
+            "attrition_percent": [5.0],
+            "differential_attrition_pp": [0.1],
+        }
+    )
+    tables = {
+        "pilot_flow": flow,
+        "pilot_estimates": protected,
+        "pilot_security": protect_security(security, flow),
+    }
+    assert not pilot_board(tables).pins()
+    # the same estimates, unprotected, are what the attacker pins
+    assert pilot_board({**tables, "pilot_estimates": estimates}).pins()

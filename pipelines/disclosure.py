@@ -1,21 +1,21 @@
-"""Disclosure control for every published table derived from record-level data.
+"""Disclosure control for every published table derived from non-public data.
 
 One rule set, applied in one place:
 
 1. Primary suppression: a count below `threshold` (zero included: "nobody in this group" can
    disclose as much as "one person") is withheld and marked `c`.
-2. Secondary suppression: a withheld cell must not be recoverable from what is published. A
-   table comes with its margins (rows or columns labelled `total_label`), so a row with a
-   single withheld cell gives it away by subtraction, and subtler patterns give cells away
-   through several rows and columns at once. `audit` asks a linear programme, for each withheld
-   cell, the smallest and largest value it could take given every published cell, every
-   margin and non-negativity; a cell whose range is narrower than `min_range` is recoverable.
-   `protect` then withholds the smallest published cell beside it and audits again, until no
-   cell is recoverable.
+2. Secondary suppression: a withheld cell must not be recoverable from what is published.
+   Cells are declared with the linear relations a reader can see between them (margins,
+   hierarchies, the same figure in two tables), and the engine below withholds partners until
+   no withheld cell can be narrowed, from published cells, to a range narrower than
+   `min_range` that reaches below the threshold. `protect` does this for one kind of table
+   (rows x columns with margins); `protect_publication` for any declaration, so that a whole
+   publication is protected at once.
 3. Rates are withheld (`c`) wherever a count they are built on is withheld.
 
-Published official aggregates are never passed through here: they keep their own symbols. A
-cell that already carries a symbol (status other than `value`) is treated as unknown.
+Published official aggregates are never withheld here: they keep their own symbols. A cell
+that already carries a symbol (status other than `value`) is treated as unknown. `audit` is an
+independent check: every withheld cell's range, by linear programming over rows and columns.
 """
 
 from collections.abc import Iterator
@@ -49,12 +49,14 @@ def protect(
     rates: dict[str, str | None] | None = None,
     rule: Rule = Rule(),
 ) -> pl.DataFrame:
-    """Withhold small counts and every cell that would give one away, table by table.
+    """Withhold small counts and every cell that would give one away, in tables with margins.
 
     `frame` is long: one row per (`by`..., `row`, `column`) cell, margins included as cells
-    labelled `rule.total_label`. Returns it with `count` null where withheld, a
-    `<count>_status` column (`value` or `c`, or the symbol it came with), and `suppression`
-    (`primary`, `secondary` or null).
+    labelled `rule.total_label`; each `by` group is one table. The table is declared to the
+    whole-publication engine below (each line: its inner cells add up to its total) and
+    protected by it. Returns `frame` with `count` null where withheld, a `<count>_status`
+    column (`value` or `c`, or the symbol it came with), and `suppression` (`primary`,
+    `secondary` or null).
 
     `rates` names the rate columns built on each cell's count, and which total is their
     denominator: "row" (the total of the cell's row), "column", or None (a denominator not in
@@ -69,112 +71,60 @@ def protect(
             .otherwise(pl.lit("value"))
             .alias(status)
         )
-    groups = frame.partition_by(by, maintain_order=True) if by else [frame]
-    return pl.concat(
-        [_protect_one(g, row, column, count, status, rates or {}, rule) for g in groups]
-    )
-
-
-def _protect_one(
-    table: pl.DataFrame,
-    row: str,
-    column: str,
-    count: str,
-    status: str,
-    rates: dict[str, str | None],
-    rule: Rule,
-) -> pl.DataFrame:
-    values = table[count].fill_null(0).to_numpy().astype(float)
-    known = (table[status] == "value").to_numpy()
-    primary = known & (values < rule.threshold)
-    withheld = primary | ~known
-    rows, cols = table[row].to_list(), table[column].to_list()
-    while True:
-        # Cheap first: a line (row or column, its total included) with one withheld cell
-        # gives it away by subtraction. Then the full audit, stopping at the first exposure.
-        exposed = _alone_in_a_line(rows, cols, withheld, rule)
-        if exposed is None:
-            exposed = next(
-                (
-                    i
-                    for i, low, high in _ranges(rows, cols, values, withheld, rule)
-                    if high - low < rule.min_range
-                ),
-                None,
-            )
-        if exposed is None:
-            break
-        withheld[_partner(exposed, rows, cols, values, withheld, rule)] = True
-    secondary = withheld & known & ~primary
-    hidden = withheld & known
-    out = table.with_columns(
-        pl.when(pl.Series(hidden)).then(None).otherwise(pl.col(count)).alias(count),
-        pl.when(pl.Series(hidden)).then(pl.lit(SUPPRESSED)).otherwise(pl.col(status)).alias(status),
-        suppression=pl.Series(
-            [
-                "primary" if p else "secondary" if s else None
-                for p, s in zip(primary, secondary, strict=True)
-            ],
-            dtype=pl.String,
-        ),
-    )
+    key = [*(by or []), row, column]
+    ids = cell_id("table", count, *(pl.col(k) for k in key))
+    declaration = Declaration()
+    for kind, rows in (
+        ("derived", frame.filter(pl.col(status) == "value")),
+        ("unknown", frame.filter(pl.col(status) != "value")),
+    ):
+        declaration.add_cells(rows.with_columns(pl.col(count).fill_null(0)), ids, count, kind)
     total = rule.total_label
-    for rate, denominator in rates.items():
-        off = withheld.copy()
+    for along in (column, row):
+        labels = sorted(set(frame[along].to_list()) - {total})
+        declaration.add_equations(
+            sum_equations(
+                frame,
+                table="table",
+                column=count,
+                key=key,
+                dims=[along],
+                total=(total,),
+                parts=[(label,) for label in labels],
+            )
+        )
+    chosen = protect_publication(declaration, rule).select(
+        pl.col("cell").alias("_cell"), pl.col("withheld").alias("_withheld"), "suppression"
+    )
+    out = (
+        frame.with_columns(ids.alias("_cell"))
+        .join(chosen, on="_cell", how="left")
+        .with_columns(
+            pl.col("_withheld").fill_null(False),
+            pl.when(pl.col(status) == "value").then(pl.col("suppression")).alias("suppression"),
+        )
+    )
+    hidden = pl.col("_withheld") & (pl.col(status) == "value")
+    withheld = pl.col("_withheld")
+    out = out.with_columns(
+        pl.when(hidden).then(None).otherwise(pl.col(count)).alias(count),
+        pl.when(hidden).then(pl.lit(SUPPRESSED)).otherwise(pl.col(status)).alias(status),
+    )
+    for rate, denominator in (rates or {}).items():
+        off = withheld
         if denominator is not None:
-            line = rows if denominator == "row" else cols
-            other = cols if denominator == "row" else rows
-            hidden_totals = {line[i] for i in range(len(line)) if other[i] == total and withheld[i]}
-            off |= np.array([label in hidden_totals for label in line])
+            line = [*(by or []), row if denominator == "row" else column]
+            other = column if denominator == "row" else row
+            off = off | (withheld & (pl.col(other) == total)).any().over(line)
         rate_status = f"{rate}_status"
         out = out.with_columns(
-            pl.when(pl.Series(off)).then(None).otherwise(pl.col(rate)).alias(rate),
-            pl.when(pl.Series(off))
+            pl.when(off).then(None).otherwise(pl.col(rate)).alias(rate),
+            pl.when(off)
             .then(pl.lit(SUPPRESSED))
             .otherwise(pl.col(rate_status) if rate_status in out.columns else pl.lit("value"))
             .alias(rate_status),
         )
-    return out
-
-
-def _partner(
-    cell: int,
-    rows: list[str],
-    cols: list[str],
-    values: np.ndarray,
-    withheld: np.ndarray,
-    rule: Rule,
-) -> int:
-    """The published cell to withhold next to protect `cell`: the smallest in its row or
-    column (inner cells before margins), so as little as possible is lost."""
-    line = [
-        j
-        for j in range(len(values))
-        if not withheld[j] and (rows[j] == rows[cell] or cols[j] == cols[cell])
-    ]
-    if not line:  # nothing left beside it: widen to the whole table
-        line = [j for j in range(len(values)) if not withheld[j]]
-    if not line:
-        raise ValueError("disclosure control: every cell is withheld and one is still exposed")
-    total = rule.total_label
-    return min(line, key=lambda j: (rows[j] == total or cols[j] == total, values[j], j))
-
-
-def _alone_in_a_line(
-    rows: list[str], cols: list[str], withheld: np.ndarray, rule: Rule
-) -> int | None:
-    for key in (rows, cols):
-        other = cols if key is rows else rows
-        lines: dict[str, list[int]] = {}
-        for i, label in enumerate(key):
-            lines.setdefault(label, []).append(i)
-        for members in lines.values():
-            if not any(other[i] == rule.total_label for i in members) or len(members) < 2:
-                continue
-            hidden = [i for i in members if withheld[i]]
-            if len(hidden) == 1:
-                return hidden[0]
-    return None
+    return out.drop("_cell", "_withheld")
 
 
 def audit(

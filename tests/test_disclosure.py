@@ -92,7 +92,8 @@ def test_no_small_cell_published_and_none_recoverable(inner, threshold):
     full = table["n"].to_numpy().reshape(inner.shape[0] + 1, inner.shape[1] + 1)
     hidden = (out["n_status"] == "c").to_numpy().reshape(full.shape)
     for low, high in _ranges_from_scratch(full, hidden):
-        assert high - low >= rule.min_range
+        # nothing that could be a small count is pinned to within `min_range`
+        assert high - low >= rule.min_range or low >= threshold
 
 
 def test_a_lone_small_cell_is_protected_by_a_partner():

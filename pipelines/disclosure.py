@@ -215,6 +215,20 @@ PUBLICATION_RULE = Rule(min_range=float(DEFAULT_THRESHOLD))
 ONE = "1"  # the constant: an equation's constant term is its coefficient on this cell
 
 
+def withhold(frame: pl.DataFrame, column: str, hidden: pl.Expr) -> pl.DataFrame:
+    """Withhold `column` where `hidden`; `<column>_status` says `c` (withheld), `z` (no value
+    by definition) or `value`."""
+    return frame.with_columns(
+        pl.when(hidden).then(None).otherwise(pl.col(column)).alias(column),
+        pl.when(hidden)
+        .then(pl.lit(SUPPRESSED))
+        .when(pl.col(column).is_null())
+        .then(pl.lit("z"))
+        .otherwise(pl.lit("value"))
+        .alias(f"{column}_status"),
+    )
+
+
 def cell_id(*parts: pl.Expr | str) -> pl.Expr:
     """A cell's identity: table, column and key values joined (one string)."""
     return pl.concat_str(

@@ -28,6 +28,7 @@ from pipelines.disclosure import (
     Rule,
     cell_id,
     protect_publication,
+    withhold,
 )
 
 FLOW_KEY = ["pilot_id", "evaluation_year", "unit_level", "outcome_id"]
@@ -82,18 +83,6 @@ def _declare_flow(d: Declaration, flow: pl.DataFrame, kind_of) -> None:
         )
 
 
-def _status(frame: pl.DataFrame, column: str, hidden: pl.Expr) -> pl.DataFrame:
-    return frame.with_columns(
-        pl.when(hidden).then(None).otherwise(pl.col(column)).alias(column),
-        pl.when(hidden)
-        .then(pl.lit(SUPPRESSED))
-        .when(pl.col(column).is_null())
-        .then(pl.lit("z"))
-        .otherwise(pl.lit("value"))
-        .alias(f"{column}_status"),
-    )
-
-
 def protect_flow(counts: pl.DataFrame, rule: Rule = PUBLICATION_RULE) -> pl.DataFrame:
     """`counts`: pilot_flow.sql's rows (stage 'Total' is the allocated count). Returns the
     flow with `units` and `percent_of_allocated` withheld where needed, their statuses and
@@ -110,8 +99,8 @@ def protect_flow(counts: pl.DataFrame, rule: Rule = PUBLICATION_RULE) -> pl.Data
     allocated_hidden = (
         (pl.col("_hidden") & (pl.col("stage") == "allocated")).any().over(*FLOW_KEY, "arm")
     )
-    out = _status(out, "units", pl.col("_hidden"))
-    out = _status(out, "percent_of_allocated", pl.col("_hidden") | allocated_hidden)
+    out = withhold(out, "units", pl.col("_hidden"))
+    out = withhold(out, "percent_of_allocated", pl.col("_hidden") | allocated_hidden)
     return out.drop("_cell", "_hidden")
 
 
@@ -216,7 +205,7 @@ def protect_estimates(
     out = estimates
     for arm, column in zip(ARMS, ("n_treatment", "n_control"), strict=True):
         out = out.with_columns(n_cell(arm).alias("_cell")).join(chosen, on="_cell", how="left")
-        out = _status(out, column, pl.col("_hidden").fill_null(False)).drop("_cell", "_hidden")
+        out = withhold(out, column, pl.col("_hidden").fill_null(False)).drop("_cell", "_hidden")
     return out
 
 
@@ -240,7 +229,7 @@ def protect_security(
         )
         out = out.join(hidden, on=["pilot_id", "evaluation_year", "unit_level"], how="left")
         small = pl.col(column) < rule.threshold
-        out = _status(out, column, pl.col("_h").fill_null(False) | small.fill_null(False))
+        out = withhold(out, column, pl.col("_h").fill_null(False) | small.fill_null(False))
         out = out.drop("_h")
     out = out.join(arms, on=["pilot_id", "evaluation_year", "unit_level"], how="left").with_columns(
         pl.col("_arm_hidden").fill_null(False)
@@ -250,11 +239,11 @@ def protect_security(
     )
     for rate in ("attrition_percent",):
         if rate in out.columns:
-            out = _status(out, rate, either)
+            out = withhold(out, rate, either)
     for rate in ("differential_attrition_pp", "attrition_treatment_percent",
                  "attrition_control_percent"):  # fmt: skip
         if rate in out.columns:
-            out = _status(out, rate, either | pl.col("_arm_hidden"))
+            out = withhold(out, rate, either | pl.col("_arm_hidden"))
     return out.drop("_arm_hidden")
 
 
@@ -263,5 +252,5 @@ def protect_balance(balance: pl.DataFrame, rule: Rule = PUBLICATION_RULE) -> pl.
     a margin of any other published count)."""
     out = balance
     for column in ("n_treatment", "n_control"):
-        out = _status(out, column, (pl.col(column) < rule.threshold).fill_null(False))
+        out = withhold(out, column, (pl.col(column) < rule.threshold).fill_null(False))
     return out

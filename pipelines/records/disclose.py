@@ -39,6 +39,7 @@ from pipelines.disclosure import (
     cell_id,
     protect_publication,
     sum_equations,
+    withhold,
 )
 
 ENGLAND = "E92000001"
@@ -357,20 +358,10 @@ def _declare_workforce(d: Declaration, w: pl.DataFrame) -> None:
     _cells(d, w, W, "denominator_all_headcount", line)
     _cells(d, w, W, "denominator_known_headcount", line)
     regions = sorted(set(w["area_code"]) - {ENGLAND})
-    d.add_equations(
-        sum_equations(
-            w,
-            table=W,
-            column="headcount",
-            key=key,
-            dims=["area_code"],
-            total=(ENGLAND,),
-            parts=[(r,) for r in regions],
-        )
-    )
-    for total, parts in (
-        ("Leadership", LEADERSHIP),
-        ("All teachers", ["Leadership", "Classroom teacher"]),
+    for dim, total, parts in (
+        ("area_code", ENGLAND, regions),
+        ("grade", "Leadership", LEADERSHIP),
+        ("grade", "All teachers", ["Leadership", "Classroom teacher"]),
     ):
         d.add_equations(
             sum_equations(
@@ -378,9 +369,9 @@ def _declare_workforce(d: Declaration, w: pl.DataFrame) -> None:
                 table=W,
                 column="headcount",
                 key=key,
-                dims=["grade"],
+                dims=[dim],
                 total=(total,),
-                parts=[(g,) for g in parts],
+                parts=[(p,) for p in parts],
             )
         )
     _group_overlaps(d, w, W, "headcount", key)
@@ -540,20 +531,6 @@ def _declare_takeup(d: Declaration, marts: dict[str, pl.DataFrame]) -> None:
 # --- applying the choice ------------------------------------------------------------------------
 
 
-def _status(frame: pl.DataFrame, column: str, hidden: pl.Expr) -> pl.DataFrame:
-    """Withhold `column` where `hidden`; its status says `c` (withheld), `z` (no value by
-    definition) or `value`."""
-    return frame.with_columns(
-        pl.when(hidden).then(None).otherwise(pl.col(column)).alias(column),
-        pl.when(hidden)
-        .then(pl.lit(SUPPRESSED))
-        .when(pl.col(column).is_null())
-        .then(pl.lit("z"))
-        .otherwise(pl.lit("value"))
-        .alias(f"{column}_status"),
-    )
-
-
 def _flag(
     frame: pl.DataFrame, withheld: pl.DataFrame, table: str, column: str, key: list[str], alias: str
 ):
@@ -579,19 +556,19 @@ def apply(marts: dict[str, pl.DataFrame], cells: pl.DataFrame) -> dict[str, pl.D
         w = _flag(marts[W], withheld, W, "headcount", GRAIN[W], "_n")
         w = _flag(w, withheld, W, "denominator_all_headcount", line, "_all")
         w = _flag(w, withheld, W, "denominator_known_headcount", line, "_known")
-        w = _status(w, "headcount", pl.col("_n"))
-        w = _status(w, "share_of_all_pct", pl.col("_n") | pl.col("_all"))
-        w = _status(w, "denominator_all_headcount", pl.col("_all"))
-        w = _status(w, "denominator_known_headcount", pl.col("_known"))
-        w = _status(w, "share_of_known_pct", pl.col("_n") | pl.col("_known"))
+        w = withhold(w, "headcount", pl.col("_n"))
+        w = withhold(w, "share_of_all_pct", pl.col("_n") | pl.col("_all"))
+        w = withhold(w, "denominator_all_headcount", pl.col("_all"))
+        w = withhold(w, "denominator_known_headcount", pl.col("_known"))
+        w = withhold(w, "share_of_known_pct", pl.col("_n") | pl.col("_known"))
         out[W] = w.drop("_n", "_all", "_known")
     if P in marts:
         line = ["time_period", "course_code", "group_set"]
         p = _flag(marts[P], withheld, P, "npq_starts", GRAIN[P], "_n")
         p = _flag(p, withheld, P, "npq_known_starts", line, "_known")
-        p = _status(p, "npq_starts", pl.col("_n"))
-        p = _status(p, "npq_known_starts", pl.col("_known"))
-        p = _status(p, "npq_share_of_known_pct", pl.col("_n") | pl.col("_known"))
+        p = withhold(p, "npq_starts", pl.col("_n"))
+        p = withhold(p, "npq_known_starts", pl.col("_known"))
+        p = withhold(p, "npq_share_of_known_pct", pl.col("_n") | pl.col("_known"))
         heads = pl.lit(False)
         for column, grade in (
             ("head_teacher_share_of_known_pct", "Head teacher"),
@@ -608,11 +585,11 @@ def apply(marts: dict[str, pl.DataFrame], cells: pl.DataFrame) -> dict[str, pl.D
                 on=["time_period", "group_set", "group_name"],
                 how="left",
             )
-            p = _status(p, column, pl.col("_w").fill_null(False))
+            p = withhold(p, column, pl.col("_w").fill_null(False))
             if grade == "Head teacher":
                 heads = pl.col(f"{column}_status") == SUPPRESSED
             p = p.drop("_w")
-        p = _status(
+        p = withhold(
             p, "gap_to_heads_pp", (pl.col("npq_share_of_known_pct_status") == SUPPRESSED) | heads
         )
         out[P] = p.drop("_n", "_known")
@@ -620,10 +597,10 @@ def apply(marts: dict[str, pl.DataFrame], cells: pl.DataFrame) -> dict[str, pl.D
         y = _flag(marts[Y], withheld, Y, "npq_starts", GRAIN[Y], "_n")
         y = _flag(y, withheld, Y, "npq_unique_participants", GRAIN[Y], "_u")
         y = _flag(y, withheld, Y, "cumulative_npq_starts_in_window", GRAIN[Y], "_cum")
-        y = _status(y, "npq_starts", pl.col("_n"))
-        y = _status(y, "npq_unique_participants", pl.col("_u"))
-        y = _status(y, "cumulative_npq_starts_in_window", pl.col("_cum"))
-        y = _status(y, "percent_of_target", pl.col("_cum"))
+        y = withhold(y, "npq_starts", pl.col("_n"))
+        y = withhold(y, "npq_unique_participants", pl.col("_u"))
+        y = withhold(y, "cumulative_npq_starts_in_window", pl.col("_cum"))
+        y = withhold(y, "percent_of_target", pl.col("_cum"))
         out[Y] = y.drop("_n", "_u", "_cum")
         year_hidden = out[Y].select(
             "time_period", "funding", (pl.col("npq_starts_status") == SUPPRESSED).alias("_year")
@@ -635,15 +612,15 @@ def apply(marts: dict[str, pl.DataFrame], cells: pl.DataFrame) -> dict[str, pl.D
             if Y in out
             else c.with_columns(_year=pl.lit(False))
         )
-        c = _status(c, "npq_starts", pl.col("_n"))
-        c = _status(c, "percent_of_year_starts", pl.col("_n") | pl.col("_year").fill_null(False))
+        c = withhold(c, "npq_starts", pl.col("_n"))
+        c = withhold(c, "percent_of_year_starts", pl.col("_n") | pl.col("_year").fill_null(False))
         out[C] = c.drop("_n", "_year")
     if R in marts:
         r = _flag(marts[R], withheld, R, "npq_starts", GRAIN[R], "_n")
         r = _flag(r, withheld, R, "teachers_headcount", ["time_period", "region_code"], "_t")
-        r = _status(r, "npq_starts", pl.col("_n"))
-        r = _status(r, "teachers_headcount", pl.col("_t"))
-        r = _status(r, "starts_per_1000_teachers", pl.col("_n") | pl.col("_t"))
+        r = withhold(r, "npq_starts", pl.col("_n"))
+        r = withhold(r, "teachers_headcount", pl.col("_t"))
+        r = withhold(r, "starts_per_1000_teachers", pl.col("_n") | pl.col("_t"))
         out[R] = r.drop("_n", "_t")
     if L in marts:
         link = _flag(marts[L], withheld, L, "linked_starts", ["time_period"], "_l")
@@ -664,9 +641,9 @@ def apply(marts: dict[str, pl.DataFrame], cells: pl.DataFrame) -> dict[str, pl.D
             .alias("linked_starts"),
             pl.when(pl.col("census_available")).then(pl.col("linked_pct")).alias("linked_pct"),
         )
-        link = _status(link, "linked_starts", pl.col("_l"))
-        link = _status(link, "linked_pct", pl.col("_l") | pl.col("_s"))
-        link = _status(link, "npq_starts", pl.col("_s"))
+        link = withhold(link, "linked_starts", pl.col("_l"))
+        link = withhold(link, "linked_pct", pl.col("_l") | pl.col("_s"))
+        link = withhold(link, "npq_starts", pl.col("_s"))
         out[L] = link.drop("_l", "_s")
     return {name: frame.sort(GRAIN[name]) for name, frame in out.items()}
 

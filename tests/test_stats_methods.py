@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from scipy import stats as sps
 
 from pipelines.errors import InputError
@@ -99,6 +100,29 @@ def test_attrition_by_arm_overall_and_differential():
     assert result["overall"]["attrition_percent"] == pytest.approx(15)
     assert result["overall"]["differential_attrition_pp"] == pytest.approx(10)
     assert result["overall"]["lost"] == 3
+
+
+def test_attrition_counts_a_missing_analysed_flag_as_lost():
+    # A unit whose analysed flag is missing (no outcome recorded) was not analysed.
+    frame = pl.DataFrame(
+        {
+            "arm": ["treatment"] * 4 + ["control"] * 4,
+            "analysed": [True, None, None, False, True, True, True, None],
+        },
+        schema={"arm": pl.String, "analysed": pl.Boolean},
+    )
+    got = attrition_by_arm(frame, "arm", "analysed").sort("arm")
+    expected = pl.DataFrame(
+        {
+            "arm": ["control", "overall", "treatment"],
+            "randomised": [4, 8, 4],
+            "analysed": [3, 4, 1],
+            "lost": [1, 4, 3],
+            "attrition_percent": [25.0, 50.0, 75.0],
+            "differential_attrition_pp": [None, 50.0, None],
+        }
+    )
+    assert_frame_equal(got.select(expected.columns), expected, check_dtypes=False)
 
 
 # --- balance --------------------------------------------------------------------------------

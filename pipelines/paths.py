@@ -15,6 +15,12 @@ PUBLISHED_DB_NAME = "npq_observatory.duckdb"
 WORKING_DB_NAME = "working.duckdb"
 RECORDS_DB_NAME = "records.duckdb"
 
+# A publication is one folder under `<marts>/generations/`; `<marts>/current` links to the one
+# readers see, and the stable paths (`npq_observatory.duckdb`, `exports`, `charts`) link through
+# it (pipelines/publish.py).
+GENERATIONS = "generations"
+CURRENT = "current"
+
 
 def _dir(env_var: str, default: Path) -> Path:
     value = os.environ.get(env_var)
@@ -44,3 +50,10 @@ def marts_dir() -> Path:
 
 def published_db_path() -> Path:
     return marts_dir() / PUBLISHED_DB_NAME
+
+
+def publication_dir(marts: Path | None = None) -> Path:
+    """The folder of the current publication (database, exports/, charts/), resolved once:
+    reading several parts through it reads one publication even if a refresh switches to a
+    new one meanwhile. The stable paths under `marts_dir()` follow each switch."""
+    return ((marts or marts_dir()) / CURRENT).resolve(strict=True)

@@ -1,23 +1,44 @@
-"""Publishing: copy the checked marts out of the private working database, atomically.
+"""Publishing: copy the checked marts out of the private working database, atomically as a whole.
 
-The published database is built beside its final name and swapped in with one `os.replace`,
-so a reader never sees a half-built file: a notebook holding the old file keeps its snapshot,
-new connections see the new one, and a failed or killed run leaves the last publication as it
-was. Exports (Parquet, CSV) and the chart pack are staged in hidden folders and swapped in the
-same way.
+A publication (database, exports, chart pack) is one generation folder, and readers reach the
+current one through stable paths:
+
+    <marts>/generations/<id>/           one complete publication: <database>, exports/, charts/
+    <marts>/current -> generations/<id>
+    <marts>/<database> -> current/<database>     (npq_observatory.duckdb)
+    <marts>/exports    -> current/exports
+    <marts>/charts     -> current/charts
+
+A new generation is built in a hidden folder beside the others, flushed to disk and renamed to
+its name; then `current` is replaced with one `os.replace`: the single step at which readers move
+from the previous publication to the new one, all three parts together. A failed or killed run
+leaves the previous publication as it was; the next run removes what it left. The generation
+before the current one is kept (a reader may still be reading it); older ones are removed.
+
+The stable paths are links made once; a folder published before generations existed is moved
+into a generation of its own first, without a reader ever seeing it change. A notebook holding
+the old database open keeps its snapshot; new connections see the new one. A reader that needs
+several parts of one publication resolves `current` once (`pipelines.paths.publication_dir`).
 """
 
+import contextlib
+import ctypes
+import errno
 import os
+import secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from pipelines.paths import PUBLISHED_DB_NAME
+from pipelines.paths import CURRENT, GENERATIONS, PUBLISHED_DB_NAME
 from pipelines.safe_csv import safe_select
 from pipelines.warehouse import qualified
+
+PARTS = ("exports", "charts")  # folders of a generation, beside its database
 
 
 @dataclass(frozen=True)
@@ -27,6 +48,7 @@ class Publication:
     charts: Path
     tables: dict[str, int]
     published_at: str
+    generation: Path
 
 
 class PublishError(RuntimeError):
@@ -44,89 +66,203 @@ def publish(
     schema: str = "marts",
     database_name: str = PUBLISHED_DB_NAME,
 ) -> Publication:
-    """Publish `marts.<table>` for each table, their exports and the named charts.
+    """Publish `marts.<table>` for each table, their exports and the named charts as a new
+    generation of `marts_dir`, and switch readers to it in one step.
 
-    Everything is written beside its final name first (database, exports, chart pack); only
-    when all three are complete are they swapped in. A failure while writing (disk full,
-    permission denied) removes what was written and raises PublishError: nothing half-written
-    is left, and the previous publication stays as it was.
+    A failure while writing (disk full, permission denied) removes what was written and raises
+    PublishError: nothing half-written is left, and the previous publication stays as it was.
     """
     published_at = datetime.now(UTC).isoformat(timespec="seconds")
-    database = marts_dir / database_name
-    exports, charts = marts_dir / "exports", marts_dir / "charts"
-    written: list[Path] = []
+    tables: dict[str, int] = {}
+
+    def fill(building: Path) -> None:
+        tables.update(
+            _build_database(
+                con, schema, marts, building / database_name, published_at, inputs or []
+            )
+        )
+        _fill(building / "exports", lambda d: _write_exports(con, schema, marts, d))
+        _fill(building / "charts", lambda d: _copy_charts(chart_names, charts_draft, d))
+
+    generation = _publish_generation(marts_dir, database_name, published_at, fill)
+    return Publication(
+        marts_dir / database_name,
+        marts_dir / "exports",
+        marts_dir / "charts",
+        tables,
+        published_at,
+        generation,
+    )
+
+
+def publish_charts(chart_names: list[str], charts_draft: Path, marts_dir: Path) -> Path:
+    """Publish a new generation with the current database and exports and a new chart pack."""
+    published_at = datetime.now(UTC).isoformat(timespec="seconds")
+
+    def fill(building: Path) -> None:
+        current = (marts_dir / CURRENT).resolve(strict=True)
+        shutil.copy2(current / PUBLISHED_DB_NAME, building / PUBLISHED_DB_NAME)
+        shutil.copytree(current / "exports", building / "exports")
+        _fill(building / "charts", lambda d: _copy_charts(chart_names, charts_draft, d))
+
     try:
-        marts_dir.mkdir(parents=True, exist_ok=True)
-        database_tmp = _tmp_name(database)
-        written.append(database_tmp)
-        tables = _build_database(con, schema, marts, database_tmp, published_at, inputs or [])
-        written.append(_staged_name(exports))
-        _fill(_staged_name(exports), lambda d: _write_exports(con, schema, marts, d))
-        written.append(_staged_name(charts))
-        _fill(_staged_name(charts), lambda d: _copy_charts(chart_names, charts_draft, d))
+        _publish_generation(marts_dir, PUBLISHED_DB_NAME, published_at, fill)
+    except PublishError as err:
+        raise PublishError(
+            f"could not write the chart pack in {marts_dir / 'charts'}: {err.__cause__}. "
+            "The previous chart pack is unchanged."
+        ) from err.__cause__
+    return marts_dir / "charts"
+
+
+def _publish_generation(
+    marts_dir: Path, database_name: str, published_at: str, fill: Callable[[Path], None]
+) -> Path:
+    """Build a generation with `fill(folder)`, then make it the current one."""
+    name = f"{published_at.replace('-', '').replace(':', '').replace('+0000', 'Z')}-"
+    name += secrets.token_hex(4)
+    generations = marts_dir / GENERATIONS
+    building = generations / f".{name}.partial"
+    try:
+        _prepare(marts_dir, database_name)
+        building.mkdir()
+        fill(building)
+        _fsync_tree(building)
+        os.rename(building, generations / name)
+        _fsync(generations)
+        previous = _switch(marts_dir, name)
     except (OSError, duckdb.Error) as err:
-        for path in written:
-            _remove(path)
+        with contextlib.suppress(OSError):
+            _remove(building)
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         raise PublishError(
             f"could not write the publication in {marts_dir}: {reason}. Nothing was "
             "published; the previous publication is unchanged."
         ) from err
-    os.replace(database_tmp, database)
+    _clean(marts_dir, database_name, keep={name, previous})
+    return generations / name
+
+
+def _prepare(marts_dir: Path, database_name: str) -> None:
+    """The generations folder, and the stable paths as links through `current`."""
+    (marts_dir / GENERATIONS).mkdir(parents=True, exist_ok=True)
+    _adopt_unversioned(marts_dir, database_name)
+    for part in (database_name, *PARTS):
+        _link(marts_dir / part, Path(CURRENT) / part)
+
+
+def _adopt_unversioned(marts_dir: Path, database_name: str) -> None:
+    """A publication made before generations (real files at the stable paths) becomes a
+    generation of its own and `current`; the stable paths then become links to the same
+    content, so a reader sees the same publication throughout."""
+    if (marts_dir / CURRENT).is_symlink():
+        return
+    found = [
+        part
+        for part in (database_name, *PARTS)
+        if (marts_dir / part).exists() and not (marts_dir / part).is_symlink()
+    ]
+    if database_name not in found:
+        return
+    name = f"unversioned-{secrets.token_hex(4)}"
+    building = marts_dir / GENERATIONS / f".{name}.partial"
+    _remove(building)
+    building.mkdir()
+    for part in found:
+        source, target = marts_dir / part, building / part
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+    _fsync_tree(building)
+    os.rename(building, marts_dir / GENERATIONS / name)
+    _switch(marts_dir, name)
+
+
+def _link(path: Path, target: Path) -> None:
+    """Make `path` a symlink to `target` (relative), replacing what is there in one step."""
+    if path.is_symlink() and Path(os.readlink(path)) == target:
+        return
+    staged = path.with_name(f".{path.name}.link")
+    _remove(staged)
+    os.symlink(target, staged)
+    if path.is_dir() and not path.is_symlink():
+        _exchange(staged, path)  # the folder is now at `staged`, the link at `path`
+        _remove(staged)
+    else:
+        os.replace(staged, path)
+    _fsync(path.parent)
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two names in one step (Linux renameat2 RENAME_EXCHANGE); elsewhere, move `b`
+    aside and `a` into its place."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2 is not None:
+        if renameat2(at_fdcwd, bytes(a), at_fdcwd, bytes(b), rename_exchange) == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+            raise OSError(code, os.strerror(code), str(b))
+    aside = b.with_name(f".{b.name}.old")
+    _remove(aside)
+    os.rename(b, aside)
+    os.replace(a, b)
+    os.rename(aside, a)
+
+
+def _switch(marts_dir: Path, name: str) -> str | None:
+    """Point `current` at generation `name` with one os.replace; return the previous one."""
+    current = marts_dir / CURRENT
+    previous = Path(os.readlink(current)).name if current.is_symlink() else None
+    staged = marts_dir / f".{CURRENT}.new"
+    _remove(staged)
+    os.symlink(Path(GENERATIONS) / name, staged)
+    os.replace(staged, current)
     _fsync(marts_dir)
-    _swap_in(_staged_name(exports), exports)
-    _swap_in(_staged_name(charts), charts)
-    return Publication(database, exports, charts, tables, published_at)
+    return previous
 
 
-def publish_charts(chart_names: list[str], charts_draft: Path, marts_dir: Path) -> Path:
-    """Replace only the chart pack in `marts_dir/charts`, atomically, as `publish` does."""
-    charts = marts_dir / "charts"
-    try:
-        _fill(_staged_name(charts), lambda d: _copy_charts(chart_names, charts_draft, d))
-    except OSError as err:
-        _remove(_staged_name(charts))
-        raise PublishError(
-            f"could not write the chart pack in {charts}: {err.strerror or err}. The previous "
-            "chart pack is unchanged."
-        ) from err
-    _swap_in(_staged_name(charts), charts)
-    return charts
-
-
-def _tmp_name(final: Path) -> Path:
-    return final.with_name(final.name + ".tmp")
-
-
-def _staged_name(final: Path) -> Path:
-    return final.with_name(f".{final.name}.new")
+def _clean(marts_dir: Path, database_name: str, keep: set[str | None]) -> None:
+    """Remove generations other than `keep` (the new one and the one before it), folders
+    left by killed runs, and the staging names of earlier versions of this module."""
+    for path in (marts_dir / GENERATIONS).iterdir():
+        if path.name not in keep:
+            _remove(path)
+    leftovers = [f".{CURRENT}.new", f"{database_name}.tmp"]
+    for part in (database_name, *PARTS):
+        leftovers += [f".{part}.link", f".{part}.new", f".{part}.old"]
+    for name in leftovers:
+        _remove(marts_dir / name)
 
 
 def _remove(path: Path) -> None:
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
-        path.with_name(path.name + ".wal").unlink(missing_ok=True)
+        if path.suffix in (".duckdb", ".tmp"):
+            path.with_name(path.name + ".wal").unlink(missing_ok=True)
 
 
 def _build_database(
     con: duckdb.DuckDBPyConnection,
     schema: str,
     marts: list[str],
-    tmp: Path,
+    target: Path,
     published_at: str,
     inputs: list[dict],
 ) -> dict[str, int]:
-    """Write the publication database to `tmp` and flush it to disk.
+    """Write the publication database to `target` and flush it to disk.
 
     Beside the marts: `_publication` (table, rows, time) and `_inputs` (each data set read:
     release, provenance, fingerprint of its manifests), so a reader can tell what is
     synthetic and `python -m pipelines.cli status` can tell what is stale."""
-    _remove(tmp)  # from a run that was killed mid-publication
     tables: dict[str, int] = {}
     # Storage version 1.5 keeps the file readable by DuckDB 1.x clients (R, older CLIs).
-    con.execute(f"ATTACH '{_sql_path(tmp)}' AS pub (STORAGE_VERSION 'v1.5.0')")
+    con.execute(f"ATTACH '{_sql_path(target)}' AS pub (STORAGE_VERSION 'v1.5.0')")
     try:
         for table in marts:
             con.execute(
@@ -151,8 +287,8 @@ def _build_database(
                 [(i["data_set"], i["releases"], i["provenance"], i["fingerprint"]) for i in inputs],
             )
     finally:
-        con.execute("DETACH pub")
-    _fsync(tmp)
+        with contextlib.suppress(duckdb.Error):
+            con.execute("DETACH pub")
     return tables
 
 
@@ -175,26 +311,24 @@ def _copy_charts(chart_names: list[str], draft: Path, folder: Path) -> None:
             shutil.copy2(file, folder / file.name)
 
 
-def _fill(staged: Path, fill) -> None:
-    """Fill a hidden sibling folder (emptied first: a killed run may have left one)."""
-    _remove(staged)
-    staged.mkdir(parents=True)
-    fill(staged)
-
-
-def _swap_in(staged: Path, final: Path) -> None:
-    """Put the filled `staged` folder in place of `final` with renames."""
-    retired = final.with_name(f".{final.name}.old")
-    _remove(retired)
-    if final.exists():
-        os.replace(final, retired)
-    os.replace(staged, final)
-    _remove(retired)
+def _fill(folder: Path, fill) -> None:
+    folder.mkdir()
+    fill(folder)
 
 
 def _sql_path(path: Path) -> str:
     # Paths go into ATTACH/COPY, which take literals, not parameters: escape quotes.
     return str(path).replace("'", "''")
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file and folder under `folder` to disk (before it is renamed into place)."""
+    for root, dirs, files in os.walk(folder):
+        for name in files:
+            _fsync(Path(root) / name)
+        for name in dirs:
+            _fsync(Path(root) / name)
+    _fsync(folder)
 
 
 def _fsync(path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.paths import PUBLISHED_DB_NAME
+from pipelines.paths import CURRENT, PUBLISHED_DB_NAME
 from pipelines.sources import COMPILED, SOURCES, read_manifest
 
 
@@ -82,7 +82,9 @@ def status_report(marts_dir: Path, raw_dir: Path) -> tuple[str, bool]:
     finally:
         con.close()
     now = fingerprints(raw_dir)
-    lines = [f"Published {published_at}: {tables} tables in {database}", ""]
+    current = marts_dir / CURRENT
+    generation = f" (generation {current.resolve().name})" if current.is_symlink() else ""
+    lines = [f"Published {published_at}: {tables} tables in {database}{generation}", ""]
     lines.append(f"  {'data set':<36} {'release read':<44} {'provenance':<22} state")
     stale = []
     for data_set, releases, provenance, fingerprint in sorted(inputs):

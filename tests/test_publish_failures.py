@@ -11,6 +11,10 @@ import pytest
 import pipelines.publish as publishing
 from pipelines.publish import PublishError, publish
 
+# What a publication folder holds: stable paths, the link to the current generation, and the
+# generations themselves.
+LAYOUT = ["charts", "current", "exports", "generations", "npq_observatory.duckdb"]
+
 
 def _digest(folder):
     return {
@@ -24,7 +28,7 @@ def _digest(folder):
 def previous(published, tmp_path):
     """A copy of a good publication and of the working database it came from."""
     marts = tmp_path / "marts"
-    shutil.copytree(published.marts, marts)
+    shutil.copytree(published.marts, marts, symlinks=True)
     work = tmp_path / "work"
     shutil.copytree(published.work, work)
     con = duckdb.connect(str(work / "working.duckdb"))
@@ -65,19 +69,42 @@ def test_failed_write_leaves_previous_publication(previous, monkeypatch, step, e
     assert str(marts) in message and "previous publication is unchanged" in message
     assert ("No space left" in message) or ("Permission denied" in message)
     assert _digest(marts) == before  # nothing half-written, nothing lost
-    assert sorted(p.name for p in marts.iterdir()) == [
-        "charts",
-        "exports",
-        "npq_observatory.duckdb",
-    ]
+    assert sorted(p.name for p in marts.iterdir()) == LAYOUT
+    assert len(list((marts / "generations").iterdir())) == 1
 
     monkeypatch.setattr(publishing, step, real)
-    publish(con, tables, charts, drafts, marts)  # the next attempt succeeds
-    assert sorted(p.name for p in marts.iterdir()) == [
-        "charts",
-        "exports",
-        "npq_observatory.duckdb",
-    ]
+    release = publish(con, tables, charts, drafts, marts)  # the next attempt succeeds
+    assert sorted(p.name for p in marts.iterdir()) == LAYOUT
+    assert (marts / "current").resolve() == release.generation
+    assert len(list((marts / "generations").iterdir())) == 2  # the new one and the one before
+
+
+def test_publication_from_before_generations_is_adopted_without_a_change_for_readers(
+    previous, tmp_path
+):
+    """A folder published with real files at the stable paths (no generations yet)."""
+    con, tables, charts, drafts, marts = previous
+    unversioned = tmp_path / "unversioned"
+    unversioned.mkdir()
+    for part in ("npq_observatory.duckdb", "exports", "charts"):
+        source = (marts / part).resolve()
+        if source.is_dir():
+            shutil.copytree(source, unversioned / part)
+        else:
+            shutil.copy2(source, unversioned / part)
+    before = {part: _digest_part(unversioned / part) for part in ("exports", "charts")}
+    publish(con, tables, charts, drafts, unversioned)
+    assert sorted(p.name for p in unversioned.iterdir()) == LAYOUT
+    for part in ("npq_observatory.duckdb", "exports", "charts"):
+        assert (unversioned / part).is_symlink()
+    # The adopted publication is kept as the previous generation, unchanged.
+    [adopted] = [p for p in (unversioned / "generations").iterdir() if "unversioned" in p.name]
+    assert {part: _digest_part(adopted / part) for part in ("exports", "charts")} == before
+    assert _digest_part(unversioned / "exports") == before["exports"]  # same marts again
+
+
+def _digest_part(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
 def test_output_folder_that_cannot_be_created_is_a_clear_error(previous, tmp_path):

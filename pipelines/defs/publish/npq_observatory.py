@@ -35,8 +35,9 @@ CHARTS = [
 def npq_observatory(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
     """One published release: data/marts/npq_observatory.duckdb, exports/ and charts/.
 
-    Runs only after every upstream asset and blocking check has passed; the swap is atomic,
-    so a failure anywhere leaves the previous publication in place.
+    Runs only after every upstream asset and blocking check has passed. The three are written
+    together as one generation (data/marts/generations/<id>/) and readers switch to it in one
+    step, so a failure anywhere leaves the previous publication in place.
     """
     with duckdb.get_connection() as con:
         release = publish(
@@ -52,6 +53,7 @@ def npq_observatory(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materiali
             "database": dg.MetadataValue.path(str(release.database)),
             "exports": dg.MetadataValue.path(str(release.exports)),
             "charts": dg.MetadataValue.path(str(release.charts)),
+            "generation": dg.MetadataValue.path(str(release.generation)),
             "tables": release.tables,
             "published_at": release.published_at,
         }

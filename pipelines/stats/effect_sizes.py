@@ -28,6 +28,14 @@ from scipy.optimize import minimize_scalar
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from pipelines.stats._design import Z_95, Frame, complete_cases, design_matrix
+from pipelines.stats.randomisation import (
+    DRAWS,
+    SEED,
+    cluster_df,
+    cluster_level_columns,
+    cluster_randomisation_inference,
+    t_quantile,
+)
 
 RESULT_SCHEMA = {
     "model": pl.String,
@@ -46,9 +54,18 @@ RESULT_SCHEMA = {
     "n_clusters_treatment": pl.Int64,
     "n_clusters_control": pl.Int64,
     "formula": pl.String,
+    "df": pl.Float64,
+    "randomisation_p_value": pl.Float64,
+    "randomisation_ci_lower": pl.Float64,
+    "randomisation_ci_upper": pl.Float64,
+    "randomisation_draws": pl.Int64,
 }
 """Columns of both effect-size functions, in order. `icc`, the variance components and the
-cluster counts are null for individual randomisation."""
+cluster counts are null for individual randomisation. `df`: degrees of freedom of the t
+quantile of the interval (null: normal quantile 1.96, the srtFREQ interval of a participant-
+randomised trial). `randomisation_*`: randomisation inference for cluster trials (p-value of
+no effect, test-inversion interval on the row's g scale, number of re-randomisations); null
+when not computed."""
 
 
 # --- formulas -------------------------------------------------------------------------------
@@ -191,13 +208,16 @@ def hedges2007_total(beta, sigma_total, rho, sizes: ClusterSizes) -> tuple[np.nd
 # --- data frame interfaces -------------------------------------------------------------------
 
 
-def _row(model, variance, g, se, icc, n_t, n_c, beta, sd, between, within, m_t, m_c, formula):
+def _row(
+    model, variance, g, se, icc, n_t, n_c, beta, sd, between, within, m_t, m_c, formula, df=None
+):
+    quantile = Z_95 if df is None else t_quantile(df)
     return {
         "model": model,
         "variance": variance,
         "g": float(g),
-        "ci_lower": float(g - Z_95 * se),
-        "ci_upper": float(g + Z_95 * se),
+        "ci_lower": float(g - quantile * se),
+        "ci_upper": float(g + quantile * se),
         "icc": icc,
         "n_treatment": int(n_t),
         "n_control": int(n_c),
@@ -209,6 +229,7 @@ def _row(model, variance, g, se, icc, n_t, n_c, beta, sd, between, within, m_t, 
         "n_clusters_treatment": m_t,
         "n_clusters_control": m_c,
         "formula": formula,
+        "df": None if df is None else float(df),
     }
 
 
@@ -323,6 +344,8 @@ def cluster_randomised_effect_sizes(
     covariates: Sequence[str] = (),
     *,
     fit: str = "mixedlm",
+    randomisation_draws: int = DRAWS,
+    seed: int = SEED,
 ) -> pl.DataFrame:
     """Hedges (2007) effect sizes for a cluster-randomised trial: model x variance, four rows.
 
@@ -332,6 +355,21 @@ def cluster_randomised_effect_sizes(
     conditional:   between/within variances and rho from that model;
     unconditional: from the empty model `outcome ~ 1 + (1 | cluster)` (EEF headline: total).
     within: `hedges2007_within`; total: `hedges2007_total` (eefAnalytics `crtFREQ`; no J).
+
+    Intervals (pipelines/stats/METHODS.md, "Intervals for few clusters"):
+    * every row's interval is g +- t(df) SE with df = M - 2 - q cluster-based degrees of
+      freedom (M clusters, q cluster-level covariates; `pipelines.stats.randomisation`), in
+      the `df` column;
+    * conditional rows: SE by Hedges (2007) from the covariate model;
+    * unconditional rows: the same precision as the conditional row of the same variance
+      (the beta is the covariate model's), expressed on the unconditional SD: SE_u = SE_c x
+      g_u / g_c (the ratio of the two standardisers, beta cancels). The crtFREQ SE with the
+      empty model's ICC ignores the precision the covariates buy, and over-covers (99% in the
+      simulation with two covariates). EEF guidance (2022) likewise derives the effect size's
+      interval from the interval of the adjusted coefficient in the analysis model.
+    * randomisation inference (`randomisation_draws` seeded re-randomisations of the
+      clusters; 0 to skip): p-value of no effect and the test-inversion interval of beta,
+      put on each row's g scale.
     `treatment` holds 0/1 and must be constant within a cluster. Columns: `RESULT_SCHEMA`.
     """
     frame = complete_cases(df, [outcome, treatment, cluster, *covariates])
@@ -365,24 +403,53 @@ def cluster_randomised_effect_sizes(
         _, between_u, within_u = _random_intercept(y, np.ones((len(y), 1)), groups)
     beta = float(params[1])
 
+    codes = np.unique(groups, return_inverse=True)[1]
     n_t, n_c = int(t.sum()), int(len(t) - t.sum())
     m_t, m_c = int(sizes.m_t), int(sizes.m_c)
+    cluster_level = int(cluster_level_columns(x[:, 2:], codes).sum())
+    dof = cluster_df(m_t + m_c, cluster_level)
+    randomisation = None
+    if randomisation_draws > 0:
+        arm = np.zeros(m_t + m_c)
+        arm[codes] = t
+        randomisation = cluster_randomisation_inference(
+            y, np.delete(x, 1, axis=1), arm, codes, between_c / within_c if within_c > 0 else 0.0,
+            draws=randomisation_draws, seed=seed,
+        )  # fmt: skip
+
+    components = {
+        "conditional": (between_c, within_c),
+        "unconditional": (between_u, within_u),
+    }
+    formulas = {
+        "within": (hedges2007_within, "Hedges (2007) d_W, unequal cluster sizes (crtFREQ)"),
+        "total": (hedges2007_total, "Hedges (2007) d_T, unequal cluster sizes (crtFREQ)"),
+    }
+    conditional_se: dict[str, tuple[float, float]] = {}
     rows = []
-    for model, between, within in (
-        ("conditional", between_c, within_c),
-        ("unconditional", between_u, within_u),
-    ):
+    for model, (between, within) in components.items():
         rho = between / (between + within)
-        sd_w, sd_t = np.sqrt(within), np.sqrt(between + within)
-        d_w, se_w = hedges2007_within(beta, sd_w, rho, sizes)
-        d_t, se_t = hedges2007_total(beta, sd_t, rho, sizes)
-        common = (rho, n_t, n_c, beta)
-        rows.append(
-            _row(model, "within", d_w, se_w, *common, sd_w, between, within, m_t, m_c,
-                 "Hedges (2007) d_W, unequal cluster sizes (crtFREQ)")
-        )  # fmt: skip
-        rows.append(
-            _row(model, "total", d_t, se_t, *common, sd_t, between, within, m_t, m_c,
-                 "Hedges (2007) d_T, unequal cluster sizes (crtFREQ)")
-        )  # fmt: skip
+        sd = {"within": np.sqrt(within), "total": np.sqrt(between + within)}
+        for variance, (formula, label) in formulas.items():
+            d, se = formula(beta, sd[variance], rho, sizes)
+            scale = float(formula(1.0, sd[variance], rho, sizes)[0])  # g per unit of beta
+            if model == "conditional":
+                conditional_se[variance] = (float(se), scale)
+                label += f"; t with {dof} df (clusters - 2 - {cluster_level} cluster-level)"
+            else:
+                se_c, scale_c = conditional_se[variance]
+                se = se_c * scale / scale_c
+                label += f"; SE of the conditional model on this SD; t with {dof} df"
+            row = _row(
+                model, variance, d, se, rho, n_t, n_c, beta, sd[variance], between, within,
+                m_t, m_c, label, df=dof,
+            )  # fmt: skip
+            if randomisation is not None:
+                row |= {
+                    "randomisation_p_value": randomisation.p_value,
+                    "randomisation_ci_lower": randomisation.ci_lower * scale,
+                    "randomisation_ci_upper": randomisation.ci_upper * scale,
+                    "randomisation_draws": randomisation.draws,
+                }
+            rows.append(row)
     return pl.DataFrame(rows, schema=RESULT_SCHEMA)

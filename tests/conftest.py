@@ -96,3 +96,15 @@ def finished(published, tmp_path) -> Workspace:
     for name in ("raw", "work", "marts"):
         shutil.copytree(published.root / name, tmp_path / name, symlinks=True)
     return Workspace(tmp_path)
+
+
+# Whole-pipeline tests are marked `slow`, so `pytest -m "not slow"` is a fast inner loop: every
+# test needing a finished run (directly or through another fixture), plus the tests that run the
+# command line end to end themselves (marked in their own files).
+WHOLE_PIPELINE_FIXTURES = {"published", "finished"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if WHOLE_PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -98,6 +98,7 @@ def home(tmp_path, monkeypatch) -> Path:
     return dagster_home
 
 
+@pytest.mark.slow
 def test_identifiers_breaking_the_contract_are_never_logged(tmp_path, home, monkeypatch, capsys):
     workspace = Workspace(tmp_path / "workspace")
     for name, value in workspace.env.items():

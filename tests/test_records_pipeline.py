@@ -28,6 +28,7 @@ def _published(root) -> dict[str, list]:
         }
 
 
+@pytest.mark.slow
 def test_records_refresh_stages_only_new_or_changed_years(workspace, capsys):
     assert main(["records"]) == 0
     out = capsys.readouterr().out
@@ -60,6 +61,7 @@ def test_records_refresh_stages_only_new_or_changed_years(workspace, capsys):
     assert years[3] == (202526, 300)
 
 
+@pytest.mark.slow
 def test_record_mart_suites_hold_and_catch_shares_that_do_not_add_up(workspace):
     from pipelines.defs.records.assets import RECORD_MARTS
     from pipelines.quality.runner import load_suite, validate
@@ -76,6 +78,7 @@ def test_record_mart_suites_hold_and_catch_shares_that_do_not_add_up(workspace):
             assert ("shares_sum_to_100", rule["share"]) in failed, mart
 
 
+@pytest.mark.slow
 def test_a_broken_file_fails_the_refresh_and_keeps_the_publication(workspace, capsys):
     assert main(["records"]) == 0
     database = workspace / "marts" / "records" / "npq_records.duckdb"

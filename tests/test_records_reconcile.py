@@ -9,6 +9,8 @@ import pytest
 from pipelines.cli import main
 from pipelines.records.synthetic import generate
 
+pytestmark = pytest.mark.slow  # every test here reads a records run through the CLI
+
 
 @pytest.fixture(scope="module")
 def scale1(tmp_path_factory):

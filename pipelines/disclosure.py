@@ -280,16 +280,20 @@ class Declaration:
 
 def protect_publication(declaration: Declaration, rule: Rule = PUBLICATION_RULE) -> pl.DataFrame:
     """Choose the cells to withhold over the whole declaration. Returns the cells with
-    `withheld` (bool) and `suppression` (`primary`, `secondary` or null)."""
+    `withheld` (bool), `suppression` (`primary`, `secondary` or null) and `given_away`: a
+    derived cell that official or already-published cells alone pin down (withholding it
+    would hide nothing, so it is published; the caller says where else it can be read)."""
     cells, equations = declaration.frames()
     system = _System(cells, equations, rule)
     system.solve()
+    withheld = system.withheld & ~system.given_away
     return cells.with_columns(
-        withheld=pl.Series(system.withheld),
+        withheld=pl.Series(withheld),
+        given_away=pl.Series(system.given_away),
         suppression=pl.Series(
             [
                 "primary" if p else "secondary" if s else None
-                for p, s in zip(system.primary, system.secondary, strict=True)
+                for p, s in zip(system.primary & withheld, system.secondary & withheld, strict=True)
             ],
             dtype=pl.String,
         ),
@@ -325,6 +329,7 @@ class _System:
         # how many equations each cell is the total of (its coefficient is negative there)
         self.margin = np.asarray((self.a < 0).sum(axis=0)).ravel()
         self.safe: set[int] = set()
+        self.given_away = np.zeros(self.n, dtype=bool)
 
     @property
     def secondary(self) -> np.ndarray:
@@ -337,8 +342,13 @@ class _System:
             if found is None:
                 return
             cell, row = found
-            self.withheld[self._partner(cell, row)] = True
-            self.guard |= self.withheld & self.derived
+            partner = self._partner(cell, row)
+            if partner is None:  # pinned by fixed figures alone: already published by them
+                self.given_away[cell] = True
+                self.guard[cell] = False
+                continue
+            self.withheld[partner] = True
+            self.guard |= self.withheld & self.derived & ~self.given_away
 
     def _cheap(self) -> tuple[int, int | None] | None:
         """A cell an equation gives away on its own (and that equation): the only withheld
@@ -402,7 +412,7 @@ class _System:
         (margins and national figures are what readers need most), then the smallest."""
         return (self.value[j] < self.rule.threshold, self.margin[j], self.value[j], j)
 
-    def _partner(self, cell: int, row: int | None) -> int:
+    def _partner(self, cell: int, row: int | None) -> int | None:
         """The published derived cell to withhold next to an exposed one: the smallest in the
         equation that gives it away (or, found by the linear programme, in any equation with
         it; then outwards through withheld cells), so as little as possible is lost."""
@@ -420,10 +430,7 @@ class _System:
                 return min(candidates, key=self._cost)
             frontier = {j for j in near - seen if self.withheld[j]}
             seen |= frontier
-        raise ValueError(
-            "disclosure control: a withheld cell is pinned by official figures alone; nothing "
-            "left to withhold protects it"
-        )
+        return None
 
 
 def _exposed(low: float, high: float, rule: Rule) -> bool:

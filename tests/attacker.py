@@ -190,6 +190,11 @@ def record_board(tables: dict[str, pl.DataFrame]) -> Board:
     wkey = ["time_period", "area_code", "grade", "group_set", "group_name"]
     line = ["time_period", "area_code", "grade", "group_set"]
     board.load(w, "W", "headcount", wkey)
+    # the other publication's teacher counts: a figure published there is known here
+    for row in tables.get("aggregate_workforce", pl.DataFrame()).iter_rows(named=True):
+        key = ("W", "headcount", int(row["time_period"]), *(row[k] for k in wkey[1:]))
+        if key in board.value and row["headcount"] is not None:
+            board.cell(key, row["headcount"])
     for column in ("denominator_all_headcount", "denominator_known_headcount"):
         board.load(w.unique(line), "W", column, line)
     board.load(p, "P", "npq_starts", ["time_period", "course_code", "group_set", "group_name"])

@@ -36,6 +36,9 @@ ARMS = ("treatment", "control")
 
 
 def _flow_cell(arm: pl.Expr | str, stage: pl.Expr | str) -> pl.Expr:
+    """A flow cell; a matched design's comparison arm plays the control arm's part."""
+    if isinstance(arm, pl.Expr):
+        arm = arm.replace({"comparison": "control"})
     return cell_id("flow", *(pl.col(k) for k in FLOW_KEY), arm, stage)
 
 
@@ -101,7 +104,8 @@ def protect_flow(counts: pl.DataFrame, rule: Rule = PUBLICATION_RULE) -> pl.Data
     )
     out = withhold(out, "units", pl.col("_hidden"))
     out = withhold(out, "percent_of_allocated", pl.col("_hidden") | allocated_hidden)
-    return out.drop("_cell", "_hidden")
+    # which withheld cells are small (primary) is itself disclosive: it is not published
+    return out.drop("_cell", "_hidden", "suppression")
 
 
 def _published_flow(d: Declaration, flow: pl.DataFrame) -> None:
@@ -202,10 +206,32 @@ def protect_estimates(
             )
         )
     chosen = _choose(d, rule)
+    # Every outcome of a pilot and year is measured on (nearly) the same units, so any n of
+    # an arm whose flow withholds a count stands in for that count: withheld with it.
+    arm_hidden = (
+        flow.with_columns(pl.col("arm").replace({"comparison": "control"}))
+        .filter(pl.col("arm") != "Total")
+        .group_by("pilot_id", "evaluation_year", "arm")
+        .agg((pl.col("units_status") == SUPPRESSED).any().alias("_flow_hidden"))
+    )
     out = estimates
     for arm, column in zip(ARMS, ("n_treatment", "n_control"), strict=True):
-        out = out.with_columns(n_cell(arm).alias("_cell")).join(chosen, on="_cell", how="left")
-        out = withhold(out, column, pl.col("_hidden").fill_null(False)).drop("_cell", "_hidden")
+        clusters = column.replace("n_", "n_clusters_")
+        out = (
+            out.with_columns(n_cell(arm).alias("_cell"))
+            .join(chosen, on="_cell", how="left")
+            .join(
+                arm_hidden.filter(pl.col("arm") == arm).drop("arm"),
+                on=["pilot_id", "evaluation_year"],
+                how="left",
+            )
+        )
+        hidden = pl.col("_hidden").fill_null(False) | pl.col("_flow_hidden").fill_null(False)
+        out = withhold(out, column, hidden)
+        if clusters in out.columns:  # schools are counted units too
+            small = (pl.col(clusters) < rule.threshold).fill_null(False)
+            out = withhold(out, clusters, hidden | small)
+        out = out.drop("_cell", "_hidden", "_flow_hidden")
     return out
 
 
@@ -240,8 +266,16 @@ def protect_security(
     for rate in ("attrition_percent",):
         if rate in out.columns:
             out = withhold(out, rate, either)
-    for rate in ("differential_attrition_pp", "attrition_treatment_percent",
-                 "attrition_control_percent"):  # fmt: skip
+    # the arms' rates, and the WWC attrition band and padlocks judged from them, bound a
+    # withheld arm's lost count: withheld with it
+    for rate in (
+        "differential_attrition_pp",
+        "attrition_treatment_percent",
+        "attrition_control_percent",
+        "wwc_attrition",
+        "attrition_padlocks",
+        "padlocks",
+    ):
         if rate in out.columns:
             out = withhold(out, rate, either | pl.col("_arm_hidden"))
     return out.drop("_arm_hidden")

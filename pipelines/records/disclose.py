@@ -259,11 +259,34 @@ def _same(d: Declaration, name: str, a: pl.Expr, b: pl.Expr, frame: pl.DataFrame
     )
 
 
-def declare(marts: dict[str, pl.DataFrame]) -> Declaration:
-    """The record-level publication's cells and relations (see the module docstring)."""
+def elsewhere_kind(workforce: pl.DataFrame, elsewhere: pl.DataFrame | None) -> pl.DataFrame:
+    """`workforce` with `_elsewhere`: where the aggregate publication already publishes the same
+    figure (same key, same value), the table it is in and its provenance, else null."""
+    key = GRAIN[W]
+    if elsewhere is None or not elsewhere.height:
+        return workforce.with_columns(_elsewhere=pl.lit(None, pl.String))
+    shown = elsewhere.filter(pl.col("headcount").is_not_null()).select(
+        pl.col("time_period").cast(pl.Int32),
+        *key[1:],
+        pl.col("headcount").alias("_other"),
+        pl.format("rep_workforce_by_grade ({})", pl.col("provenance")).alias("_where"),
+    )
+    return (
+        workforce.join(shown, on=key, how="left")
+        .with_columns(
+            _elsewhere=pl.when(pl.col("_other") == pl.col("headcount")).then(pl.col("_where"))
+        )
+        .drop("_other", "_where")
+    )
+
+
+def declare(marts: dict[str, pl.DataFrame], elsewhere: pl.DataFrame | None = None) -> Declaration:
+    """The record-level publication's cells and relations (see the module docstring).
+    `elsewhere`: the aggregate publication's rep_workforce_by_grade, whose published cells
+    are fixed here (see `protect`)."""
     d = Declaration()
     if W in marts:
-        _declare_workforce(d, marts[W])
+        _declare_workforce(d, elsewhere_kind(marts[W], elsewhere))
     if P in marts:
         _declare_pipeline(d, marts[P])
     if Y in marts:
@@ -354,7 +377,12 @@ def _set_totals(
 def _declare_workforce(d: Declaration, w: pl.DataFrame) -> None:
     key = GRAIN[W]
     line = ["time_period", "area_code", "grade", "group_set"]
-    _cells(d, w, W, "headcount", key)
+    for kind, rows in (
+        ("derived", w.filter(pl.col("_elsewhere").is_null())),
+        ("official", w.filter(pl.col("_elsewhere").str.ends_with("(published)"))),
+        ("published", w.filter(~pl.col("_elsewhere").str.ends_with("(published)"))),
+    ):
+        _cells(d, rows, W, "headcount", key, kind=kind)
     _cells(d, w, W, "denominator_all_headcount", line)
     _cells(d, w, W, "denominator_known_headcount", line)
     regions = sorted(set(w["area_code"]) - {ENGLAND})
@@ -649,13 +677,39 @@ def apply(marts: dict[str, pl.DataFrame], cells: pl.DataFrame) -> dict[str, pl.D
 
 
 def protect(
-    marts: dict[str, pl.DataFrame], rule: Rule = PUBLICATION_RULE
+    marts: dict[str, pl.DataFrame],
+    rule: Rule = PUBLICATION_RULE,
+    elsewhere: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The published form of the record-level marts: zeros completed, suppression chosen over
-    the whole publication, rates withheld with their counts."""
+    the whole publication, rates withheld with their counts.
+
+    `elsewhere` is the aggregate publication's rep_workforce_by_grade. A teacher count it
+    already publishes with the same value is the same figure: withholding it here would hide
+    nothing, and a reader would subtract it from the others. So it is fixed (published here
+    too, never withheld), the protection works around it, and the row says where else it is
+    published (`headcount_published_in`). Official aggregates are published statistics; the
+    synthetic teacher breakdown stands in for one (School Workforce in England publishes
+    teachers by grade, sex, ethnicity and region) and is treated the same way."""
     full = complete(marts)
-    cells = protect_publication(declare(full), rule)
-    return apply(full, cells)
+    cells = protect_publication(declare(full, elsewhere), rule)
+    out = apply(full, cells)
+    if W in out:
+        given_away = cells.filter("given_away").select(pl.col("cell").alias("_cell"), _given=True)
+        where = (
+            elsewhere_kind(full[W], elsewhere)
+            .with_columns(cell_id(W, "headcount", *(pl.col(k) for k in GRAIN[W])).alias("_cell"))
+            .join(given_away, on="_cell", how="left")
+            .select(
+                *GRAIN[W],
+                pl.when(pl.col("_given"))
+                .then(pl.lit("derivable from rep_workforce_by_grade"))
+                .otherwise(pl.col("_elsewhere"))
+                .alias("headcount_published_in"),
+            )
+        )
+        out[W] = out[W].join(where, on=GRAIN[W], how="left")
+    return out
 
 
 def publication_key(marts: dict[str, pl.DataFrame]) -> str:

@@ -226,11 +226,12 @@ def npq_records(records_duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mater
     provenance, prints = inputs.provenance(records), inputs.fingerprints(records)
     with records_duckdb.get_connection() as con:
         marts = {name: con.sql(f"SELECT * FROM marts.{name}").pl() for name in RECORD_MARTS}
-        key = publication_key(marts)
+        elsewhere = _aggregate_workforce(Path(paths.marts_dir))
+        key = publication_key({**marts, "_elsewhere": elsewhere})
         protected = _last_disclosed(con, key)
         afresh = protected is None
         if afresh:  # suppression is chosen over the whole publication at once
-            protected = protect(marts)
+            protected = protect(marts, elsewhere=elsewhere)
             for name, frame in protected.items():
                 write_frame(con, "disclosed", name, frame)
             write_frame(con, "disclosed", "_input_key", pl.DataFrame({"input_key": [key]}))
@@ -263,6 +264,25 @@ def npq_records(records_duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mater
             "protected_afresh": afresh,
             "provenance": provenance,
         }
+    )
+
+
+def _aggregate_workforce(marts_dir: Path) -> pl.DataFrame:
+    """The aggregate publication's teacher counts (rep_workforce_by_grade), which the
+    record-level publication is protected together with; empty before the first `run`."""
+    import duckdb
+
+    from pipelines.paths import PUBLISHED_DB_NAME
+
+    columns = "time_period, area_code, grade, group_set, group_name, headcount, provenance"
+    database = marts_dir / PUBLISHED_DB_NAME
+    if database.exists():
+        with duckdb.connect(str(database), read_only=True) as con:
+            tables = {t for (t,) in con.sql("SHOW TABLES").fetchall()}
+            if "rep_workforce_by_grade" in tables:
+                return con.sql(f"SELECT {columns} FROM rep_workforce_by_grade").pl()
+    return pl.DataFrame(
+        schema={c: pl.Int64 if c == "headcount" else pl.String for c in columns.split(", ")}
     )
 
 

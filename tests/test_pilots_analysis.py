@@ -260,3 +260,41 @@ def test_differential_attrition_is_judged_and_feeds_the_padlocks(pilot_data):
     assert before["wwc_attrition"] == "low" and after["wwc_attrition"] == "high"
     assert after["differential_attrition_pp"] < -5.7
     assert after["attrition_padlocks"] < before["attrition_padlocks"]
+
+
+# --- intervals for few clusters ------------------------------------------------------------
+
+
+def test_cluster_trial_rows_carry_cluster_df_and_a_randomisation_test(estimates):
+    from scipy import stats
+
+    cluster = estimates.filter(
+        design="cluster_randomised", estimate_status="value", measure="hedges_g"
+    )
+    assert cluster.height > 0
+    for r in cluster.iter_rows(named=True):
+        # schools as clusters of pupils, or as the units of a school-level outcome
+        clusters = (r["n_clusters_treatment"] or 0) + (r["n_clusters_control"] or 0)
+        if r["outcome_level"] == "school":
+            clusters = r["n_treatment"] + r["n_control"]
+        assert 1 <= r["df"] <= clusters - 2
+        half = r["ci_upper"] - r["estimate"]
+        assert half == pytest.approx(stats.t.ppf(0.975, r["df"]) * r["se"], rel=1e-9)
+        assert 0 < r["randomisation_p_value"] <= 1
+        assert r["randomisation_draws"] > 0
+        assert r["randomisation_ci_lower"] <= r["estimate"] <= r["randomisation_ci_upper"]
+    # the CACE of a cluster trial uses its headline ITT's degrees of freedom
+    cace = estimates.filter(design="cluster_randomised", analysis="cace", estimate_status="value")
+    for r in cace.iter_rows(named=True):
+        itt = _headline(estimates, r["pilot_id"], r["outcome_id"]).filter(
+            evaluation_year=r["evaluation_year"]
+        )
+        assert r["df"] == itt["df"][0]
+        half = r["ci_upper"] - r["estimate"]
+        assert half == pytest.approx(stats.t.ppf(0.975, r["df"]) * r["se"], rel=1e-9)
+    # participant-randomised rows keep the normal interval; withheld rows publish no interval
+    individual = estimates.filter(design="individual_randomised", measure="hedges_g")
+    assert individual["df"].is_null().all()
+    withheld = estimates.filter(estimate_status="c")
+    for column in ("randomisation_ci_lower", "randomisation_ci_upper", "randomisation_p_value"):
+        assert withheld[column].is_null().all()

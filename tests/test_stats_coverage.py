@@ -13,6 +13,11 @@ total: beta / sqrt(sigma_b^2 + sigma_w^2). The unconditional rows of the individ
 ignores the covariate adjustment, so they are conservative): asserted at or above 95%, and at
 95% without a covariate. The CACE, derived from the headline ITT on the same variance basis,
 must cover the true complier effect and never be more precise than the ITT.
+
+Few clusters (12, 20, 40 schools of unequal size, with a school- and a pupil-level covariate,
+1,000 trials each): every interval of `cluster_randomised_effect_sizes(fit="profile")` (t with
+cluster-based df; headline on the covariate model's precision) and the randomisation-inference
+interval must cover 93-97% (pipelines/stats/METHODS.md, "Intervals for few clusters").
 """
 
 import numpy as np

@@ -23,6 +23,10 @@ Analysis conventions (shared/methods/README.md):
   (`pipelines.stats.compliance.cace_effect_size`), so it is never more precise than the ITT;
   received = met the compliance threshold in a dosage file of the evaluation year or an
   earlier one (a year-1 CACE never counts receipt recorded in later years);
+* intervals of cluster-randomised estimates (ITT g and its CACE) use t with cluster-based
+  degrees of freedom (`df`: clusters - 2 - cluster-level covariates); the ITT rows also carry
+  a seeded randomisation-inference p-value and interval (`randomisation_*`, re-randomised
+  schools), pipelines/stats/METHODS.md "Intervals for few clusters";
 * record-level results are aggregates; an estimate whose arm has fewer than
   `DEFAULT_THRESHOLD` units is withheld (`estimate_status` = "c").
 """
@@ -46,6 +50,7 @@ from pipelines.stats.effect_sizes import (
 )
 from pipelines.stats.months_progress import months_progress
 from pipelines.stats.quasi import difference_in_differences, propensity_match
+from pipelines.stats.randomisation import t_quantile
 from pipelines.stats.security import pretrend_status, security_rating
 
 SUBGROUPS = {
@@ -96,6 +101,11 @@ ESTIMATE_SCHEMA = {
     "ci_lower": pl.Float64,
     "ci_upper": pl.Float64,
     "se": pl.Float64,
+    "df": pl.Float64,
+    "randomisation_p_value": pl.Float64,
+    "randomisation_ci_lower": pl.Float64,
+    "randomisation_ci_upper": pl.Float64,
+    "randomisation_draws": pl.Int64,
     "estimate_status": pl.String,
     "variance_used": pl.String,
     "sd_used": pl.Float64,
@@ -260,6 +270,11 @@ def _g_rows(result: pl.DataFrame, estimator: str, level: str) -> list[dict]:
                 "ci_lower": r["ci_lower"],
                 "ci_upper": r["ci_upper"],
                 "se": r["se"],
+                "df": r["df"],
+                "randomisation_p_value": r["randomisation_p_value"],
+                "randomisation_ci_lower": r["randomisation_ci_lower"],
+                "randomisation_ci_upper": r["randomisation_ci_upper"],
+                "randomisation_draws": r["randomisation_draws"],
                 "variance_used": f"{r['variance']} variance ({spread}) of the {r['model']} "
                 f"model; SD {r['sd_used']:.4g}",
                 "sd_used": r["sd_used"],
@@ -309,7 +324,10 @@ def _itt(frame: pl.DataFrame, pilot: Pilot, outcome: Outcome, covariates: list[s
         return _g_rows(
             result, "pipelines.stats.effect_sizes.cluster_randomised_effect_sizes", outcome.level
         )
-    result = individual_randomised_effect_sizes(data, "value", "t", covariates)
+    # a school-level outcome of a cluster trial: the schools are the units, few of them
+    result = individual_randomised_effect_sizes(
+        data, "value", "t", covariates, small_sample=pilot.design == "cluster_randomised"
+    )
     return _g_rows(
         result, "pipelines.stats.effect_sizes.individual_randomised_effect_sizes", outcome.level
     )
@@ -360,6 +378,8 @@ def _cace(
         itt["estimate"], itt["se"], result["first_stage"], result["compliance_variance"] / sd**2
     )
     g, se = float(g), float(se)
+    dof = itt.get("df")  # a cluster trial's headline df; None: normal quantile
+    quantile = Z_95 if dof is None else t_quantile(dof)
     return [
         {
             "analysis": "cace",
@@ -367,9 +387,10 @@ def _cace(
             "model": "2SLS, allocation instruments receipt",
             "headline": False,
             "estimate": g,
-            "ci_lower": g - Z_95 * se,
-            "ci_upper": g + Z_95 * se,
+            "ci_lower": g - quantile * se,
+            "ci_upper": g + quantile * se,
             "se": se,
+            "df": dof,
             "variance_used": f"headline ITT g over compliance ({result['first_stage']:.3f}); "
             f"ITT variance plus compliance uncertainty (delta method, {result['covariance']}); "
             f"SD of the headline ITT effect size ({sd:.4g})",
@@ -556,7 +577,15 @@ def estimates(data: PilotData) -> pl.DataFrame:
         .alias("estimate_status")
     ).with_columns(
         pl.when(pl.col("estimate_status") == "c").then(None).otherwise(pl.col(c)).alias(c)
-        for c in ("estimate", "ci_lower", "ci_upper", "se")
+        for c in (
+            "estimate",
+            "ci_lower",
+            "ci_upper",
+            "se",
+            "randomisation_p_value",
+            "randomisation_ci_lower",
+            "randomisation_ci_upper",
+        )
     )
     months = [
         _months(row, data.registry.outcomes[row["outcome_id"]])

@@ -234,14 +234,29 @@ def _row(
 
 
 def individual_randomised_effect_sizes(
-    df: Frame, outcome: str, treatment: str, covariates: Sequence[str] = ()
+    df: Frame,
+    outcome: str,
+    treatment: str,
+    covariates: Sequence[str] = (),
+    *,
+    small_sample: bool = False,
+    randomisation_draws: int = DRAWS,
+    seed: int = SEED,
 ) -> pl.DataFrame:
     """Hedges' g for a participant-randomised trial: one row per model, variance "total".
 
     beta: OLS coefficient of `treatment` in `outcome ~ treatment + covariates` (complete cases).
     conditional:   sigma = residual SD of that model (sqrt of the residual mean square);
     unconditional: sigma = SD of the outcome (n - 1 denominator).
-    g, SE and CI: `hedges_g_individual` (eefAnalytics `srtFREQ`; small-sample factor J).
+    g, SE and CI: `hedges_g_individual` (eefAnalytics `srtFREQ`; small-sample factor J), with
+    the normal quantile 1.96 as published.
+
+    `small_sample=True` is for units that are the randomised clusters themselves (a school-level
+    outcome of a cluster-randomised trial, few units): the interval uses t with the residual
+    degrees of freedom n - 2 - q (the cluster-based rule of `pipelines.stats.randomisation`,
+    every covariate being unit-level), the unconditional row carries the conditional model's
+    precision on its own SD (as in `cluster_randomised_effect_sizes`), and randomisation
+    inference re-randomises the units (`randomisation_draws`, 0 to skip).
     `treatment` holds 0/1; text covariates become dummies. Columns: `RESULT_SCHEMA`.
     """
     frame = complete_cases(df, [outcome, treatment, *covariates])
@@ -250,15 +265,39 @@ def individual_randomised_effect_sizes(
     fit = sm.OLS(y, x).fit()
     beta = float(fit.params[1])
     n_t, n_c = int(t.sum()), int(len(t) - t.sum())
+    dof = float(fit.df_resid) if small_sample else None
+    randomisation = None
+    if small_sample and randomisation_draws > 0:
+        randomisation = cluster_randomisation_inference(
+            y, np.delete(x, 1, axis=1), t, np.arange(len(y)), 0.0,
+            draws=randomisation_draws, seed=seed,
+        )  # fmt: skip
+    formula = "Hedges g with small-sample correction J (srtFREQ)"
     rows = []
+    se_conditional = None
     for model, sigma in (("conditional", np.sqrt(fit.scale)), ("unconditional", y.std(ddof=1))):
         g, se = hedges_g_individual(beta, sigma, n_t, n_c)
-        rows.append(
-            _row(
-                model, "total", g, se, None, n_t, n_c, beta, sigma, None, None, None, None,
-                "Hedges g with small-sample correction J (srtFREQ)",
-            )
+        label = formula
+        if small_sample:
+            scale = float(hedges_g_individual(1.0, sigma, n_t, n_c)[0])
+            if se_conditional is None:
+                se_conditional = (float(se), scale)
+            else:
+                se = se_conditional[0] * scale / se_conditional[1]
+                label += "; SE of the conditional model on this SD"
+            label += f"; t with {dof:g} df (units - 2 - covariates)"
+        row = _row(
+            model, "total", g, se, None, n_t, n_c, beta, sigma, None, None, None, None,
+            label, df=dof,
         )  # fmt: skip
+        if randomisation is not None:
+            row |= {
+                "randomisation_p_value": randomisation.p_value,
+                "randomisation_ci_lower": randomisation.ci_lower * scale,
+                "randomisation_ci_upper": randomisation.ci_upper * scale,
+                "randomisation_draws": randomisation.draws,
+            }
+        rows.append(row)
     return pl.DataFrame(rows, schema=RESULT_SCHEMA)
 
 

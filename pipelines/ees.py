@@ -7,8 +7,8 @@ Turning indicator text into numbers and statuses is `pipelines.transforms.ees`.
 """
 
 import csv
-import gzip
 import io
+import zlib
 from pathlib import Path
 
 import polars as pl
@@ -57,23 +57,45 @@ def read_ees_csv(path: str | Path, required_columns: tuple[str, ...] = ()) -> pl
     return read_text_csv(path, (*EES_REQUIRED_COLUMNS, *required_columns))
 
 
+# The largest file (or decoded .gz) any reader parses: reading a CSV costs several times its
+# size in memory, so a larger one is refused before it is read. Raw releases have their own,
+# per data set, limits (`max_bytes` in pipelines/sources.py), checked before this.
+MAX_BYTES = 64 * 1024 * 1024
+
+
+def _too_big(path: Path, found: str, limit: int) -> InputError:
+    return InputError(path, f"{found} the {limit:,}-byte limit: not read", rule="max_bytes")
+
+
 def read_text_csv(
-    path: str | Path, required_columns: tuple[str, ...] = (), allow_no_rows: bool = False
+    path: str | Path,
+    required_columns: tuple[str, ...] = (),
+    allow_no_rows: bool = False,
+    max_bytes: int = MAX_BYTES,
 ) -> pl.DataFrame:
     """Read any UTF-8 CSV verbatim, as `read_ees_csv` does, without the EES required columns.
 
     With `allow_no_rows`, a header without data rows is an empty frame (a pilot year with no
-    new participants), not an error."""
+    new participants), not an error. A file over `max_bytes` (a .gz: decoding to over) is
+    refused before it is parsed."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise _too_big(path, f"is {size:,} bytes, over", max_bytes)
         raw = path.read_bytes()
     except OSError as err:
         raise InputError(path, f"cannot be read: {err.strerror}", rule="readable") from None
     if path.suffix == ".gz":
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as err:
+            decoder = zlib.decompressobj(wbits=31)
+            raw = decoder.decompress(raw, max_bytes + 1)
+        except zlib.error as err:
             raise InputError(path, f"is not a valid gzip file ({err})", rule="readable") from None
+        if len(raw) > max_bytes:
+            raise _too_big(path, "decodes to over", max_bytes)
+        if not decoder.eof:
+            raise InputError(path, "is not a valid gzip file (it ends early)", rule="readable")
     text = _decode(path, raw)
     if not text.strip():
         raise InputError(path, "is empty: no header row", row=1, rule="header")

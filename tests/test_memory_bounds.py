@@ -155,3 +155,20 @@ def _rows_read(path):
     from pipelines.ees import read_ees_csv
 
     return read_ees_csv(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_every_reader_refuses_a_file_over_its_limit_before_reading_it(tmp_path, suffix):
+    """Not only raw releases: pilot files and files given to `check` go through the same
+    reader, which measures a file (or what a .gz decodes to) before parsing any of it."""
+    from pipelines.ees import read_text_csv
+
+    body = b"pupil_id,score\n" + b"x" * 40 + b",1\n" * 1
+    big = body + b"p,1\n" * (2 * MIB // 4)
+    path = tmp_path / f"outcomes{suffix}"
+    path.write_bytes(gzip.compress(big) if suffix.endswith(".gz") else big)
+    with pytest.raises(InputError, match="limit") as refused:
+        read_text_csv(path, max_bytes=MIB)
+    assert refused.value.rule == "max_bytes"
+    assert str(path.name) in str(refused.value)
+    read_text_csv(path, max_bytes=4 * MIB)  # under the limit it is read

@@ -14,7 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_LINK_MODE := copy
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help run test dev daemon lint format clean bench
+.PHONY: help run test dev daemon lint format clean bench mutation
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -34,6 +34,10 @@ daemon: $(SYNCED) $(DAGSTER_HOME)/dagster.yaml ## Run schedules and sensors with
 BENCH_ARGS ?=
 bench: $(SYNCED) ## Time the record-level pipeline against its floor and pandas (BENCH_ARGS=...)
 	$(RUN) -m pipelines.bench.run $(BENCH_ARGS)
+
+MUTATE ?=
+mutation: $(SYNCED) ## Mutation-test the riskiest modules with their unit tests (MUTATE=module.py ...)
+	$(RUN) -m pipelines.mutation $(MUTATE)
 
 lint: $(SYNCED) ## Check code style with ruff
 	$(VENV)/bin/ruff check .

@@ -5,7 +5,7 @@ import csv
 import duckdb
 import polars as pl
 
-from pipelines.safe_csv import safe_frame, safe_select
+from pipelines.safe_csv import safe_frame, safe_select, write_safe_csv
 
 DANGEROUS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=x", "\r=x", '=HYPERLINK("http://e.x")']
 HARMLESS = ["London", "2023/24", "a=b", "", "NPQ for Headship (NPQH)"]
@@ -85,6 +85,37 @@ def test_duckdb_export_quotes_the_same_cells(tmp_path):
     assert [r["label"] for r in rows] == expected
     assert [r["odd name"] for r in rows] == expected
     assert {r["value"] for r in rows} == {"-1.5"}
+
+
+def test_every_text_column_is_checked_whatever_comes_before_it(tmp_path):
+    frame = pl.DataFrame(
+        {
+            "n": [1, -2],
+            "cat": pl.Series(["=1+1", "ok"], dtype=pl.Categorical),
+            "text": ["@cmd", "ok"],
+        }
+    )
+    safe = safe_frame(frame)
+    assert safe.schema == frame.schema  # a categorical stays categorical, numbers stay numbers
+    assert safe.rows() == [(1, "'=1+1", "'@cmd"), (-2, "ok", "ok")]
+    out = tmp_path / "t.csv"
+    write_safe_csv(frame, out)
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "n,cat,text",
+        "1,'=1+1,'@cmd",
+        "-2,ok,ok",
+    ]
+
+
+def test_duckdb_export_handles_a_quote_in_a_column_name(tmp_path):
+    con = duckdb.connect()
+    con.execute('CREATE TABLE t ("say ""hi""" VARCHAR)')
+    con.execute("INSERT INTO t VALUES ('=1+1'), ('hi')")
+    out = tmp_path / "t.csv"
+    con.execute(f"COPY ({safe_select(con, 't')}) TO '{out}' (FORMAT csv, HEADER)")
+    con.close()
+    with out.open(newline="", encoding="utf-8") as f:
+        assert list(csv.reader(f)) == [['say "hi"'], ["'=1+1"], ["hi"]]
 
 
 def test_no_published_csv_cell_starts_a_formula(published):

@@ -102,6 +102,22 @@ def test_attrition_by_arm_overall_and_differential():
     assert result["overall"]["lost"] == 3
 
 
+def test_attrition_without_a_comparison_arm_has_no_differential():
+    frame = pl.DataFrame({"arm": ["treatment"] * 3, "analysed": [True, True, False]})
+    got = attrition_by_arm(frame, "arm", "analysed")
+    assert got["arm"].to_list() == ["treatment", "overall"]
+    assert got.schema["differential_attrition_pp"] == pl.Float64
+    assert got["differential_attrition_pp"].null_count() == 2
+    assert [got.schema[c] for c in ("randomised", "analysed", "lost")] == [pl.Int64] * 3
+
+
+def test_wwc_band_takes_any_percentage_and_refuses_others():
+    assert wwc_attrition_band(100, 0) == "high"
+    for bad in (-0.1, 100.5):
+        with pytest.raises(ValueError, match="must be a percentage"):
+            wwc_attrition_band(bad, 0)
+
+
 def test_attrition_counts_a_missing_analysed_flag_as_lost():
     # A unit whose analysed flag is missing (no outcome recorded) was not analysed.
     frame = pl.DataFrame(

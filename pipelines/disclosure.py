@@ -204,11 +204,12 @@ def _ranges(
 #
 # A withheld cell is protected when no combination of published cells pins it to a range
 # narrower than `rule.min_range` (the threshold, by default) that reaches below the threshold
-# (see `_exposed`): cheap rules first (an equation
-# with one withheld cell, or whose withheld cells sum to less than the threshold), then a
-# linear programme per group of linked withheld cells, for the smallest and largest value each
-# can take. Rates, shares and other columns built from counts are not cells: each declaration
-# withholds them wherever a count they are built from is withheld.
+# (see `_exposed`): cheap rules first (an equation with one withheld cell, or whose withheld
+# cells sum to less than the threshold), then a linear programme per group of linked withheld
+# cells, for the smallest and largest value each can take. Last, a partner that the published
+# cells pin exactly is published after all (`release_implied`): it is implied by them, so
+# withholding it protects nothing. Rates, shares and other columns built from counts are not
+# cells: each declaration withholds them wherever a count they are built from is withheld.
 
 CELL_KINDS = ("derived", "official", "latent", "unknown", "published", "withheld")
 PUBLICATION_RULE = Rule(min_range=float(DEFAULT_THRESHOLD))
@@ -286,6 +287,7 @@ def protect_publication(declaration: Declaration, rule: Rule = PUBLICATION_RULE)
     cells, equations = declaration.frames()
     system = _System(cells, equations, rule)
     system.solve()
+    system.release_implied()
     withheld = system.withheld & ~system.given_away
     return cells.with_columns(
         withheld=pl.Series(withheld),
@@ -349,6 +351,27 @@ class _System:
                 continue
             self.withheld[partner] = True
             self.guard |= self.withheld & self.derived & ~self.given_away
+
+    def release_implied(self) -> None:
+        """Publish the secondary cells the published ones pin exactly: each is implied by
+        them, so showing it tells a reader nothing new, and withholding it protects nothing."""
+        columns = np.flatnonzero(self.withheld)
+        if not len(columns):
+            return
+        hidden = self.a[:, columns].tocsc()
+        _, label = connected_components_of((hidden != 0).astype(np.int8))
+        constants = -(self.a @ np.where(self.withheld, 0.0, self.value))
+        secondary = self.secondary
+        implied = []
+        for component in np.unique(label):
+            members = np.flatnonzero(label == component)
+            todo = [(p, int(c)) for p, c in enumerate(columns[members]) if secondary[c]]
+            rows = np.unique(hidden[:, members].nonzero()[0])
+            if not todo or not len(rows):
+                continue
+            ranges = _Ranges(hidden[rows][:, members], constants[rows])
+            implied += [c for p, c in todo if np.ptp(ranges.of(p)) < 1e-6]
+        self.withheld[implied] = False
 
     def _cheap(self) -> tuple[int, int | None] | None:
         """A cell an equation gives away on its own (and that equation): the only withheld
@@ -431,6 +454,13 @@ class _System:
             frontier = {j for j in near - seen if self.withheld[j]}
             seen |= frontier
         return None
+
+
+def connected_components_of(incidence) -> tuple[int, np.ndarray]:
+    """Groups of unknowns linked through shared equations (`incidence`: equations x cells)."""
+    from scipy.sparse.csgraph import connected_components
+
+    return connected_components(incidence.T @ incidence, directed=False)
 
 
 def _exposed(low: float, high: float, rule: Rule) -> bool:

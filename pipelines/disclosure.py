@@ -266,7 +266,10 @@ class Declaration:
         self.equations.append(frame.select("eq", "cell", pl.col("coef").cast(pl.Float64)))
 
     def frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
-        cells = pl.concat(self.cells).unique("cell", keep="first", maintain_order=True)
+        # one canonical order, so that the same publication is always protected the same way
+        cells = (
+            pl.concat(self.cells).unique("cell", keep="first", maintain_order=True).sort("cell")
+        )
         equations = (
             pl.concat(self.equations)
             if self.equations

@@ -208,6 +208,19 @@ def hedges2007_total(beta, sigma_total, rho, sizes: ClusterSizes) -> tuple[np.nd
 # --- data frame interfaces -------------------------------------------------------------------
 
 
+def _with_randomisation(row: dict, randomisation, scale: float) -> dict:
+    """`row` with the re-randomisation p-value and interval (raw interval x `scale`, the row's
+    g scale), when there is one."""
+    if randomisation is None:
+        return row
+    return row | {
+        "randomisation_p_value": randomisation.p_value,
+        "randomisation_ci_lower": randomisation.ci_lower * scale,
+        "randomisation_ci_upper": randomisation.ci_upper * scale,
+        "randomisation_draws": randomisation.draws,
+    }
+
+
 def _row(
     model, variance, g, se, icc, n_t, n_c, beta, sd, between, within, m_t, m_c, formula, df=None
 ):
@@ -290,14 +303,7 @@ def individual_randomised_effect_sizes(
             model, "total", g, se, None, n_t, n_c, beta, sigma, None, None, None, None,
             label, df=dof,
         )  # fmt: skip
-        if randomisation is not None:
-            row |= {
-                "randomisation_p_value": randomisation.p_value,
-                "randomisation_ci_lower": randomisation.ci_lower * scale,
-                "randomisation_ci_upper": randomisation.ci_upper * scale,
-                "randomisation_draws": randomisation.draws,
-            }
-        rows.append(row)
+        rows.append(_with_randomisation(row, randomisation, scale if randomisation else 1.0))
     return pl.DataFrame(rows, schema=RESULT_SCHEMA)
 
 
@@ -483,12 +489,5 @@ def cluster_randomised_effect_sizes(
                 model, variance, d, se, rho, n_t, n_c, beta, sd[variance], between, within,
                 m_t, m_c, label, df=dof,
             )  # fmt: skip
-            if randomisation is not None:
-                row |= {
-                    "randomisation_p_value": randomisation.p_value,
-                    "randomisation_ci_lower": randomisation.ci_lower * scale,
-                    "randomisation_ci_upper": randomisation.ci_upper * scale,
-                    "randomisation_draws": randomisation.draws,
-                }
-            rows.append(row)
+            rows.append(_with_randomisation(row, randomisation, scale if randomisation else 1.0))
     return pl.DataFrame(rows, schema=RESULT_SCHEMA)

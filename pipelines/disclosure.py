@@ -267,9 +267,7 @@ class Declaration:
 
     def frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         # one canonical order, so that the same publication is always protected the same way
-        cells = (
-            pl.concat(self.cells).unique("cell", keep="first", maintain_order=True).sort("cell")
-        )
+        cells = pl.concat(self.cells).unique("cell", keep="first", maintain_order=True).sort("cell")
         equations = (
             pl.concat(self.equations)
             if self.equations
@@ -358,23 +356,32 @@ class _System:
     def release_implied(self) -> None:
         """Publish the secondary cells the published ones pin exactly: each is implied by
         them, so showing it tells a reader nothing new, and withholding it protects nothing."""
+        secondary = self.secondary
+        implied = []
+        for cells, ranges in self._groups():
+            todo = [(p, int(c)) for p, c in enumerate(cells) if secondary[c]]
+            solver = ranges() if todo else None
+            if solver is not None:
+                implied += [c for p, c in todo if np.ptp(solver.of(p)) < 1e-6]
+        self.withheld[implied] = False
+
+    def _groups(self):
+        """Each group of unknowns linked through shared equations: its cells, and a function
+        giving the HiGHS ranges over the group's equations (None when it has none)."""
         columns = np.flatnonzero(self.withheld)
         if not len(columns):
             return
         hidden = self.a[:, columns].tocsc()
         _, label = connected_components_of((hidden != 0).astype(np.int8))
         constants = -(self.a @ np.where(self.withheld, 0.0, self.value))
-        secondary = self.secondary
-        implied = []
         for component in np.unique(label):
             members = np.flatnonzero(label == component)
-            todo = [(p, int(c)) for p, c in enumerate(columns[members]) if secondary[c]]
-            rows = np.unique(hidden[:, members].nonzero()[0])
-            if not todo or not len(rows):
-                continue
-            ranges = _Ranges(hidden[rows][:, members], constants[rows])
-            implied += [c for p, c in todo if np.ptp(ranges.of(p)) < 1e-6]
-        self.withheld[implied] = False
+
+            def ranges(members=members):
+                rows = np.unique(hidden[:, members].nonzero()[0])
+                return _Ranges(hidden[rows][:, members], constants[rows]) if len(rows) else None
+
+            yield columns[members], ranges
 
     def _cheap(self) -> tuple[int, int | None] | None:
         """A cell an equation gives away on its own (and that equation): the only withheld
@@ -403,31 +410,13 @@ class _System:
         """The first exposed cell, by linear programming over each group of linked withheld
         cells. Withholding more only widens every range, so a cell found safe stays safe and
         is not audited again."""
-        from scipy.sparse.csgraph import connected_components
-
-        columns = np.flatnonzero(self.withheld)
-        if not len(columns):
-            return None
-        hidden = self.a[:, columns].tocsc()
-        incidence = (hidden != 0).astype(np.int8)
-        _, label = connected_components(incidence.T @ incidence, directed=False)
-        constants = -(self.a @ np.where(self.withheld, 0.0, self.value))
-        for component in np.unique(label):
-            members = np.flatnonzero(label == component)
+        for cells, ranges in self._groups():
             todo = [
-                (position, int(cell))
-                for position, cell in enumerate(columns[members])
-                if self.guard[cell] and cell not in self.safe
+                (p, int(c)) for p, c in enumerate(cells) if self.guard[c] and c not in self.safe
             ]
-            if not todo:
-                continue
-            rows = np.unique(hidden[:, members].nonzero()[0])
-            if not len(rows):
-                self.safe.update(cell for _, cell in todo)
-                continue
-            ranges = _Ranges(hidden[rows][:, members], constants[rows])
+            solver = ranges() if todo else None
             for position, cell in todo:
-                if _exposed(*ranges.of(position), self.rule):
+                if solver is not None and _exposed(*solver.of(position), self.rule):
                     return cell, None
                 self.safe.add(cell)
         return None

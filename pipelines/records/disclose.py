@@ -280,13 +280,13 @@ def elsewhere_kind(workforce: pl.DataFrame, elsewhere: pl.DataFrame | None) -> p
     )
 
 
-def declare(marts: dict[str, pl.DataFrame], elsewhere: pl.DataFrame | None = None) -> Declaration:
-    """The record-level publication's cells and relations (see the module docstring).
-    `elsewhere`: the aggregate publication's rep_workforce_by_grade, whose published cells
-    are fixed here (see `protect`)."""
+def declare(marts: dict[str, pl.DataFrame]) -> Declaration:
+    """The record-level publication's cells and relations (see the module docstring). A
+    workforce row whose `_elsewhere` (from `elsewhere_kind`) names another publication is a
+    figure published there: fixed here (see `protect`)."""
     d = Declaration()
     if W in marts:
-        _declare_workforce(d, elsewhere_kind(marts[W], elsewhere))
+        _declare_workforce(d, marts[W])
     if P in marts:
         _declare_pipeline(d, marts[P])
     if Y in marts:
@@ -377,6 +377,8 @@ def _set_totals(
 def _declare_workforce(d: Declaration, w: pl.DataFrame) -> None:
     key = GRAIN[W]
     line = ["time_period", "area_code", "grade", "group_set"]
+    if "_elsewhere" not in w.columns:
+        w = w.with_columns(_elsewhere=pl.lit(None, pl.String))
     for kind, rows in (
         ("derived", w.filter(pl.col("_elsewhere").is_null())),
         ("official", w.filter(pl.col("_elsewhere").str.ends_with("(published)"))),
@@ -692,12 +694,13 @@ def protect(
     synthetic teacher breakdown stands in for one (School Workforce in England publishes
     teachers by grade, sex, ethnicity and region) and is treated the same way."""
     full = complete(marts)
-    cells = protect_publication(declare(full, elsewhere), rule)
+    marked = {**full, W: elsewhere_kind(full[W], elsewhere)} if W in full else full
+    cells = protect_publication(declare(marked), rule)
     out = apply(full, cells)
     if W in out:
         given_away = cells.filter("given_away").select(pl.col("cell").alias("_cell"), _given=True)
         where = (
-            elsewhere_kind(full[W], elsewhere)
+            marked[W]
             .with_columns(cell_id(W, "headcount", *(pl.col(k) for k in GRAIN[W])).alias("_cell"))
             .join(given_away, on="_cell", how="left")
             .select(

@@ -135,7 +135,8 @@ def _flow(con) -> pl.DataFrame:
         "standardised mean difference (denominator stated), variance ratio, WWC band.\n\n"
         "Source: staging.pilot_participants, pilot_schools, pilot_outcomes; "
         "pipelines/stats/balance.py. The matched pilot is shown before and after propensity "
-        "matching (pipelines/stats/quasi.py), on the pre-matching denominators.",
+        "matching (pipelines/stats/quasi.py), on the pre-matching denominators. "
+        "`n_treatment_status` / `n_control_status`: `c` where the n is below 10 and withheld.",
     ),
 )
 def pilot_balance(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
@@ -155,7 +156,13 @@ def pilot_balance(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materialize
         "pipelines/pilots/analysis.py calling pipelines/stats/ (Hedges' g, Hedges 2007 for "
         "cluster trials, binary outcomes, matched difference-in-differences, CACE). `headline` "
         "marks the row on the g scale shown in the forest plot. Estimates on fewer than 10 "
-        "units in an arm are withheld.",
+        "units in an arm are withheld. Cluster designs: `df` (schools - 2 - school-level "
+        "covariates) behind the t interval, and `randomisation_p_value`, "
+        "`randomisation_ci_lower` / `_upper` over `randomisation_draws` re-randomisations of "
+        "the schools (pipelines/stats/METHODS.md).\n\nDisclosure control "
+        "(pipelines/pilots/disclose.py): `n_treatment_status` / `n_control_status` (and "
+        "`n_clusters_*_status`) say `value`, `c` (withheld: below 10, or it would give a count "
+        "withheld in pilot_flow away) or `z` (no value).",
     ),
 )
 def pilot_estimates(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
@@ -174,7 +181,10 @@ def pilot_estimates(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materiali
         "attrition on the primary outcome, interim rating, threat counts and adjustment).\n\n"
         "Source: the staged pilot files (attrition, randomisation to analysis) and the reviewer "
         "judgements in data/raw/pilots/registry/threat_judgements.csv (ILLUSTRATIVE; latest per "
-        "pilot and threat); pipelines/stats/security.py.",
+        "pilot and threat); pipelines/stats/security.py.\n\nDisclosure control "
+        "(pipelines/pilots/disclose.py): `randomised_or_in_sample`, `analysed` and the "
+        "attrition rates, WWC attrition band and padlocks built on them are withheld (their "
+        "`<column>_status` says `c`) where pilot_flow withholds a count they would give away.",
     ),
 )
 def pilot_security(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:

@@ -217,7 +217,9 @@ def record_suite(schema: str, name: str) -> dg.AssetChecksDefinition:
 def npq_records(records_duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
     """The record-level marts after disclosure control, published atomically to
     data/marts/records/ (npq_records.duckdb, exports/). Counts below 10 and whatever would
-    give them away are withheld as `c` (pipelines/records/disclose.py)."""
+    give them away, here or beside the aggregate publication, are withheld as `c`
+    (pipelines/records/disclose.py); the columns disclosure control adds (statuses,
+    `headcount_published_in`) are defined in pipelines/records/MARTS.md."""
     from pipelines.publish import publish
     from pipelines.records.disclose import protect, publication_key
     from pipelines.warehouse import write_frame

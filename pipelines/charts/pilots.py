@@ -76,6 +76,7 @@ def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
             "ci_upper",
             "n_treatment",
             "n_control",
+            *(c for c in ("n_treatment_status", "n_control_status") if c in estimates.columns),
             "months_progress",
             "pretrend_status",
             "provenance",
@@ -267,6 +268,7 @@ def balance_plot(balance: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame
     data = balance.select(
         "pilot_id", "sample", "unit_level", "covariate", "smd", "smd_denominator",
         "n_treatment", "n_control", "wwc_band", "provenance",
+        *(c for c in ("n_treatment_status", "n_control_status") if c in balance.columns),
     ).sort("pilot_id", "unit_level", "covariate", "sample")  # fmt: skip
     rows = data.select("pilot_id", "unit_level", "covariate").unique(maintain_order=True)
     position = {tuple(r): len(rows) - i for i, r in enumerate(rows.iter_rows())}

@@ -36,7 +36,7 @@ ARMS = ("treatment", "control")
 
 
 # a matched design's comparison arm plays the control arm's part
-ARM = pl.col("arm").replace({"comparison": "control"})
+arm_role = pl.col("arm").replace({"comparison": "control"})
 
 
 def _flow_cell(arm: pl.Expr | str, stage: pl.Expr | str) -> pl.Expr:
@@ -59,7 +59,7 @@ def _declare_flow(d: Declaration, flow: pl.DataFrame, kind_of) -> None:
     cells = flow.with_columns(_kind=kind_of(flow))
     for kind in cells["_kind"].unique():
         rows = cells.filter(pl.col("_kind") == kind)
-        d.add_cells(rows, _flow_cell(ARM, pl.col("stage")), "units", kind)
+        d.add_cells(rows, _flow_cell(arm_role, pl.col("stage")), "units", kind)
     lines = flow.select(FLOW_KEY).unique()
     for arm in ("treatment", "control", "Total"):
         d.add_equations(
@@ -97,7 +97,7 @@ def protect_flow(counts: pl.DataFrame, rule: Rule = PUBLICATION_RULE) -> pl.Data
     chosen = protect_publication(d, rule).select(
         pl.col("cell").alias("_cell"), pl.col("withheld").alias("_hidden"), "suppression"
     )
-    out = flow.with_columns(_flow_cell(ARM, pl.col("stage")).alias("_cell")).join(
+    out = flow.with_columns(_flow_cell(arm_role, pl.col("stage")).alias("_cell")).join(
         chosen, on="_cell", how="left"
     )
     allocated_hidden = (
@@ -169,7 +169,7 @@ def protect_estimates(
         ).with_columns(_lost=pl.lit(None, pl.Float64))
         lost = cell_id("lost_on", n_cell(arm))
         # lost on another outcome = allocated - n: its value is the flow's allocated minus n
-        allocated = flow.filter((pl.col("arm") == arm) & (pl.col("stage") == "allocated")).select(
+        allocated = flow.filter((arm_role == arm) & (pl.col("stage") == "allocated")).select(
             "pilot_id",
             "evaluation_year",
             "unit_level",
@@ -210,7 +210,7 @@ def protect_estimates(
     # Every outcome of a pilot and year is measured on (nearly) the same units, so any n of
     # an arm whose flow withholds a count stands in for that count: withheld with it.
     arm_hidden = (
-        flow.with_columns(ARM)
+        flow.with_columns(arm_role)
         .filter(pl.col("arm") != "Total")
         .group_by("pilot_id", "evaluation_year", "arm")
         .agg((pl.col("units_status") == SUPPRESSED).any().alias("_flow_hidden"))

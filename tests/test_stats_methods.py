@@ -15,7 +15,13 @@ from pipelines.stats.binary import COX_SCALE, binary_outcome_effects
 from pipelines.stats.compliance import cace_2sls
 from pipelines.stats.costs import cost_band, cost_summary
 from pipelines.stats.months_progress import months_progress
-from pipelines.stats.power import mdes_cluster, mdes_individual
+from pipelines.stats.power import (
+    mdes_cluster,
+    mdes_difference_in_differences,
+    mdes_individual,
+    plan_mdes,
+    units_for_mdes,
+)
 from pipelines.stats.quasi import difference_in_differences, event_study, propensity_match
 from pipelines.stats.reference_tables import TABLES, table_path
 from pipelines.stats.security import (
@@ -85,6 +91,48 @@ def test_mdes_falls_with_covariates_and_rises_with_icc():
         0.15 / (0.25 * 40) + 0.85 / (0.25 * 800)
     )
     assert mdes_cluster(40, 20, 0.15) == pytest.approx(expected)
+
+
+def test_planner_attrition_shrinks_participants_not_clusters():
+    # participant trial: 500 randomised, 20% lost -> the MDES of 400 analysed
+    assert plan_mdes(500, attrition=0.2, r2=0.3) == pytest.approx(mdes_individual(400, r2=0.3))
+    # cluster trial: 40 schools of 25, 20% of pupils lost -> 40 schools of 20
+    planned = plan_mdes(40, cluster_size=25, icc=0.15, r2=0.5, r2_between=0.6, attrition=0.2)
+    assert planned == pytest.approx(mdes_cluster(40, 20, 0.15, r2_level1=0.5, r2_level2=0.6))
+    # one R2 given: the same share explained at both levels
+    assert plan_mdes(40, cluster_size=25, icc=0.15, r2=0.5) == pytest.approx(
+        mdes_cluster(40, 25, 0.15, r2_level1=0.5, r2_level2=0.5)
+    )
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [{}, {"r2": 0.4, "attrition": 0.1}, {"cluster_size": 25, "icc": 0.15, "r2": 0.5}],
+)
+def test_units_for_a_target_mdes_are_the_fewest_that_reach_it(plan):
+    units = units_for_mdes(0.2, **plan)
+    assert plan_mdes(units, **plan) <= 0.2 < plan_mdes(units - 1, **plan)
+
+
+def test_planner_refuses_impossible_inputs():
+    for bad in ({"attrition": 1.0}, {"r2": -0.1}, {"cluster_size": 20, "icc": 1.2}):
+        with pytest.raises(ValueError, match="must be"):
+            plan_mdes(40, **bad)
+    with pytest.raises(ValueError, match="degrees of freedom"):
+        plan_mdes(2)
+    with pytest.raises(ValueError, match="positive"):
+        units_for_mdes(0.0)
+
+
+def test_did_mdes_is_the_change_score_mdes():
+    # with r = 1/2 the change score's variance 2 (1 - r) equals the outcome's
+    assert mdes_difference_in_differences(300, 0.5) == pytest.approx(mdes_individual(300))
+    # the change-score variance in a simulation: 2 sigma^2 (1 - r) per unit
+    rng = np.random.default_rng(3)
+    level = rng.normal(0, np.sqrt(0.8), 200_000)
+    pre, post = level + rng.normal(0, np.sqrt(0.2), (2, 200_000))
+    assert np.var(post - pre) == pytest.approx(2 * (1 - np.corrcoef(pre, post)[0, 1]), rel=0.02)
+    assert mdes_difference_in_differences(300, 0.8) < mdes_individual(300)
 
 
 # --- attrition ------------------------------------------------------------------------------

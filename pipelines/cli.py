@@ -10,6 +10,7 @@
     python -m pipelines.cli status   last publication, its inputs, what is synthetic or stale
     python -m pipelines.cli check DATA_SET FILE...
                                      would these files be accepted as releases of DATA_SET?
+    python -m pipelines.cli plan     minimum detectable effect size of a planned pilot trial
 
 `run`, `records` and `charts` hold an exclusive lock on the working area (pipelines/lock.py):
 while another refresh holds it they say who (pid, command, since when) and exit with status 4,
@@ -297,6 +298,89 @@ def check(source: str, files: list[str]) -> int:
     return 1 if failed else 0
 
 
+PLAN_EXAMPLE = """examples:
+  python -m pipelines.cli plan --units 40 --cluster-size 25 --icc 0.15 --r2 0.5 --attrition 0.1
+      MDES of 40 schools of 25 pupils, pre-test explaining half the variance, 10% of pupils lost
+  python -m pipelines.cli plan --units 400 --r2 0.3 --target 0.2
+      MDES of 400 randomised participants, and the participants needed for an MDES of 0.2"""
+
+
+def _add_plan_parser(commands) -> None:
+    plan_parser = commands.add_parser(
+        "plan",
+        help="minimum detectable effect size (MDES) of a planned trial, and the sample needed",
+        description="Minimum detectable effect size (SD units; 80%% power, 5%% two-sided by "
+        "default) of a participant-randomised trial, or of a cluster-randomised one when "
+        "--cluster-size is given (PowerUp! CRA2_2r; pipelines/stats/power.py), after "
+        "attrition; with --target, also the fewest units to randomise for that MDES.",
+        epilog=PLAN_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    plan_parser.add_argument(
+        "--units", type=int, required=True,
+        help="participants randomised, or clusters (schools) randomised with --cluster-size",
+    )  # fmt: skip
+    plan_parser.add_argument(
+        "--cluster-size",
+        type=float,
+        help="mean participants (pupils) per cluster, before attrition",
+    )
+    plan_parser.add_argument(
+        "--icc", type=float, default=0.0,
+        help="share of outcome variance between clusters (cluster trials; default 0)",
+    )  # fmt: skip
+    plan_parser.add_argument(
+        "--r2", type=float, default=0.0,
+        help="share of (within-cluster) outcome variance explained by covariates (default 0)",
+    )  # fmt: skip
+    plan_parser.add_argument(
+        "--r2-between", type=float,
+        help="share of between-cluster variance explained by covariates (default: --r2)",
+    )  # fmt: skip
+    plan_parser.add_argument(
+        "--attrition", type=float, default=0.0,
+        help="share of participants lost between randomisation and analysis (default 0)",
+    )  # fmt: skip
+    plan_parser.add_argument(
+        "--p-treated", type=float, default=0.5, help="share of units allocated to treatment"
+    )
+    plan_parser.add_argument(
+        "--cluster-covariates", type=int, default=0,
+        help="cluster-level covariates in the model (each costs a degree of freedom)",
+    )  # fmt: skip
+    plan_parser.add_argument("--power", type=float, default=0.8, help="power (default 0.8)")
+    plan_parser.add_argument(
+        "--alpha", type=float, default=0.05, help="two-sided significance level (default 0.05)"
+    )
+    plan_parser.add_argument(
+        "--target", type=float, help="a target MDES: report the fewest units needed for it"
+    )
+
+
+def plan(args: argparse.Namespace) -> int:
+    from pipelines.stats.power import plan_mdes, units_for_mdes
+
+    design = {
+        "cluster_size": args.cluster_size,
+        "icc": args.icc,
+        "r2": args.r2,
+        "r2_between": args.r2_between,
+        "attrition": args.attrition,
+        "p_treated": args.p_treated,
+        "n_cluster_covariates": args.cluster_covariates,
+        "alpha": args.alpha,
+        "power": args.power,
+    }
+    unit = "participants" if args.cluster_size is None else "clusters"
+    mdes = plan_mdes(args.units, **design)
+    print(f"MDES {mdes:.3f} SD with {args.units} {unit} randomised")
+    if args.target is not None:
+        needed = units_for_mdes(args.target, **design)
+        extra = "" if args.cluster_size is None else f" ({needed * args.cluster_size:g} pupils)"
+        print(f"{needed} {unit} randomised{extra} for an MDES of {args.target:g}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pipelines.cli", description=__doc__.split("\n")[0]
@@ -328,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "status", help="last publication, its inputs, which are synthetic, what is stale"
     )
+    _add_plan_parser(commands)
     for writer in (run_parser, charts_parser, records_parser):
         writer.add_argument(
             "--wait",
@@ -372,6 +457,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return charts(args.log_level)
     if args.command == "records":
         return records(args.log_level, args.full)
+    if args.command == "plan":
+        return plan(args)
     return 2
 
 

@@ -606,11 +606,13 @@ def latest_release_dir(folder: Path) -> Path:
 
 
 def input_files(source: Source, raw_root: Path) -> list[RawFile]:
-    """What the pipeline reads for a source: its latest published release, then synthetic
-    companions (which staging uses only where no published row has the same key)."""
+    """What the pipeline reads for a source: every published release, oldest first (staging
+    keeps the newest release's row for each key, so a row only an older release published is
+    still read), then synthetic companions (used only where no published row has the key)."""
     published = source.folder(raw_root)
     if published.exists() or not source.synthetic:
-        files = verified_files(latest_release_dir(published))
+        latest_release_dir(published)  # refuses a data set with no release
+        files = [f for folder in release_dirs(published) for f in verified_files(folder)]
     else:
         files = []  # nothing published at this grain yet: the synthetic companion stands in
     for name in source.synthetic:

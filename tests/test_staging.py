@@ -47,7 +47,12 @@ def test_2022_23_layout_maps_funded_columns_to_funding_rows():
     # That release published no non-funded participant counts: unavailable, not zero.
     assert by_funding["Non-funded"]["npq_unique_participants"] is None
     assert by_funding["Non-funded"]["npq_unique_participants_status"] == "not_available"
-    assert set(staged["funding"]) == {"Funded", "Non-funded"}
+    # Overall is derived from the two published parts: starts add up, participants do not.
+    assert set(staged["funding"]) == {"Funded", "Non-funded", "Overall"}
+    overall = staged.filter(
+        (pl.col("region_name") == "East Midlands") & (pl.col("funding") == "Overall")
+    )
+    assert set(overall["provenance"]) == {"derived"}
 
 
 def test_old_layout_missing_a_column_is_refused(tmp_path):
@@ -85,8 +90,11 @@ def test_every_embedded_source_stages(name):
     files = input_files(source, RAW)
     raw = pl.concat([_raw(f.path, f.release, f.provenance) for f in files], how="diagonal")
     staged = stage(raw, source)
-    # Synthetic companions never duplicate a published key, so no row is dropped.
-    assert staged.height == raw.height
+    # One row per key, and every published row reaches staging (a synthetic row is dropped
+    # only where a published or derived row has its key).
+    assert staged.select(source.keys).is_duplicated().sum() == 0
+    published = raw.filter(pl.col("provenance") == "published").select("source_file", "source_row")
+    assert published.join(staged, on=["source_file", "source_row"], how="anti").height == 0
     assert staged.columns == staging_columns(source)
     for indicator in source.indicators:
         values = staged.filter(pl.col(f"{indicator}_status") == "value")[indicator]

@@ -298,3 +298,66 @@ def test_cluster_trial_rows_carry_cluster_df_and_a_randomisation_test(estimates)
     withheld = estimates.filter(estimate_status="c")
     for column in ("randomisation_ci_lower", "randomisation_ci_upper", "randomisation_p_value"):
         assert withheld[column].is_null().all()
+
+
+# --- MDES at randomisation and at analysis ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def security(pilot_data) -> pl.DataFrame:
+    return _security(pilot_data)
+
+
+def test_every_pilot_year_has_an_mdes_at_randomisation_and_at_analysis(security):
+    assert security.height == 15
+    for column in ("mdes_at_randomisation", "mdes_at_analysis", "mdes_basis"):
+        assert security[column].null_count() == 0, column
+    assert ((security["mdes_at_randomisation"] > 0) & (security["mdes_at_analysis"] < 2)).all()
+    formulas = {
+        "P1": "mdes_individual",
+        "P4": "mdes_difference_in_differences",
+        "P5": "mdes_cluster",
+    }
+    for pilot, formula in formulas.items():
+        assert security.filter(pilot_id=pilot)["mdes_basis"].str.contains(formula).all()
+    # no units lost (P4): the two coincide; units lost: the MDES at analysis is larger
+    lost = security["attrition_percent"] > 0
+    assert (security.filter(~lost)["mdes_at_analysis"] == security.filter(~lost)[
+        "mdes_at_randomisation"
+    ]).all()  # fmt: skip
+    assert (security.filter(lost)["mdes_at_analysis"] > security.filter(lost)[
+        "mdes_at_randomisation"
+    ]).all()  # fmt: skip
+
+
+def test_mdes_design_parameters_recover_the_planted_ones(security):
+    # P5: ICC 0.15; the pupil prior (r = 0.6) explains 0.36 of the total variance, all of it
+    # within schools: R2 within = 0.36 / 0.85 (pipelines/pilots/synthetic.py, P5)
+    p5 = security.filter(pilot_id="P5")
+    assert p5["mdes_icc"].to_numpy() == pytest.approx([0.15] * 3, abs=0.04)
+    assert p5["mdes_r2"].to_numpy() == pytest.approx([0.36 / 0.85] * 3, abs=0.05)
+    # P1: the baseline (r = 0.6) explains 0.36 of the wellbeing variance
+    assert security.filter(pilot_id="P1")["mdes_r2"].to_numpy() == pytest.approx(
+        [0.36] * 3, abs=0.06
+    )
+
+
+def test_mdes_at_analysis_follows_the_units_lost(pilot_data, security):
+    # Lose a further quarter of P1's measured participants in 2025/26: the MDES at analysis
+    # grows by about sqrt(1 / 0.75); the one at randomisation barely moves (same units).
+    p1 = (pl.col("pilot_id") == "P1") & (pl.col("measured_year") == "2025/26")
+    picked = (pl.col("unit_id").hash(7) % 4 == 0) & (pl.col("status") == "measured") & p1
+    outcomes = pilot_data.outcomes.with_columns(
+        pl.when(picked).then(pl.lit("lost_to_follow_up")).otherwise("status").alias("status"),
+        pl.when(picked).then(None).otherwise("value").alias("value"),
+    )
+    changed = _security(dataclasses.replace(pilot_data, outcomes=outcomes))
+    before = security.filter(pilot_id="P1", evaluation_year="2025/26").row(0, named=True)
+    after = changed.filter(pilot_id="P1", evaluation_year="2025/26").row(0, named=True)
+    kept = after["analysed"] / before["analysed"]
+    assert 0.65 < kept < 0.85
+    ratio = after["mdes_at_analysis"] / before["mdes_at_analysis"]
+    assert ratio == pytest.approx(np.sqrt(1 / kept), rel=0.06)
+    assert after["mdes_at_randomisation"] == pytest.approx(
+        before["mdes_at_randomisation"], rel=0.06
+    )

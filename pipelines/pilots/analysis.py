@@ -35,10 +35,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+import statsmodels.api as sm
 
 from pipelines.disclosure import DEFAULT_THRESHOLD
 from pipelines.pilots.registry import Outcome, Pilot, Registry
-from pipelines.stats._design import Z_95
+from pipelines.stats._design import Z_95, design_matrix
 from pipelines.stats.attrition import attrition_by_arm
 from pipelines.stats.balance import baseline_balance
 from pipelines.stats.binary import binary_outcome_effects
@@ -49,6 +50,11 @@ from pipelines.stats.effect_sizes import (
     individual_randomised_effect_sizes,
 )
 from pipelines.stats.months_progress import months_progress
+from pipelines.stats.power import (
+    mdes_cluster,
+    mdes_difference_in_differences,
+    mdes_individual,
+)
 from pipelines.stats.quasi import difference_in_differences, propensity_match
 from pipelines.stats.randomisation import t_quantile
 from pipelines.stats.security import pretrend_status, security_rating
@@ -733,6 +739,102 @@ def attrition(data: PilotData, pilot: Pilot, year: str) -> pl.DataFrame:
     return attrition_by_arm(frame, "arm", "analysed")
 
 
+MDES_SETTINGS = "80% power, 5% two-sided"
+
+
+def _share_explained(conditional: float, unconditional: float) -> float:
+    """1 - conditional / unconditional variance, kept in [0, 0.99] (a covariate cannot explain
+    a negative share, and PowerUp! needs 1 - R2 > 0)."""
+    if not unconditional > 0:
+        return 0.0
+    return float(min(max(1 - conditional / unconditional, 0.0), 0.99))
+
+
+def mdes(frame: pl.DataFrame, pilot: Pilot, outcome: Outcome, covariates: list[str]) -> dict:
+    """MDES of the primary outcome at randomisation and at analysis, for one evaluation year
+    (EEF reports both: shared/methods/README.md; formulas in pipelines/stats/power.py).
+
+    `frame` is `unit_frame` (every unit due to be measured, `analysed` marking those that
+    were), restricted for the matched design to its matched schools. The ICC and the shares of
+    variance the covariates explain are estimated on the analysed units and used at both
+    stages, so the two MDES differ by the units lost alone (no protocol assumptions are
+    registered). In SD units of the outcome (for a binary outcome: of the 0/1 outcome, not the
+    Cox index). Returns the `mdes_*` columns of `pilot_security`.
+    """
+    analysed = frame.filter(pl.col("analysed")).drop_nulls(["value", *covariates])
+    stages = {"randomisation": frame, "analysis": analysed}
+    if pilot.design == "matched_difference_in_differences":
+        pairs = analysed.drop_nulls("baseline_ks4_attainment")
+        r = float(np.corrcoef(pairs["value"], pairs["baseline_ks4_attainment"])[0, 1])
+        found = {
+            stage: mdes_difference_in_differences(rows.height, r, p_treated=float(rows["t"].mean()))
+            for stage, rows in stages.items()
+        }
+        basis = (
+            f"pipelines.stats.power.mdes_difference_in_differences (change scores, McKenzie "
+            f"2012): matched schools included and analysed; correlation {r:.3f} of a school's "
+            "outcome between the last pre-programme year and this year (analysed schools); "
+            "ignores match weights and earlier pre-programme years"
+        )
+        icc = r2 = r2_between = None
+    elif pilot.design == "cluster_randomised" and outcome.level == "pupil":
+        result = cluster_randomised_effect_sizes(
+            analysed, "value", "t", "school_id", covariates, fit="profile", randomisation_draws=0
+        )
+        rows = {r["model"]: r for r in result.filter(variance="total").iter_rows(named=True)}
+        cond, uncond = rows["conditional"], rows["unconditional"]
+        icc = float(uncond["icc"])
+        r2 = _share_explained(cond["within_variance"], uncond["within_variance"])
+        r2_between = _share_explained(cond["between_variance"], uncond["between_variance"])
+        clusters = cond["n_clusters_treatment"] + cond["n_clusters_control"]
+        level2 = int(clusters - 2 - cond["df"])
+
+        def cluster_mdes(rows: pl.DataFrame) -> float:
+            schools = rows.group_by("school_id").agg(pl.col("t").first(), pl.len())
+            return mdes_cluster(
+                schools.height, rows.height / schools.height, icc,
+                p_treated=float(schools["t"].mean()), r2_level1=r2, r2_level2=r2_between,
+                n_cluster_covariates=level2,
+            )  # fmt: skip
+
+        found = {stage: cluster_mdes(rows) for stage, rows in stages.items()}
+        basis = (
+            "pipelines.stats.power.mdes_cluster (PowerUp! CRA2_2r, Dong & Maynard 2013): "
+            "schools randomised with their pupils due to be tested, then schools and pupils "
+            f"analysed; ICC {icc:.3f} (empty model), R2 within {r2:.2f} and between "
+            f"{r2_between:.2f} (covariate model against the empty one), {level2} school-level "
+            "covariate(s); total SD"
+        )
+    else:  # participants (or schools as units) randomised individually
+        x, _, _ = design_matrix(analysed, "t", covariates)
+        y = analysed.get_column("value").cast(pl.Float64).to_numpy()
+        k = x.shape[1] - 2
+        # share of the residual variance (given allocation) the covariates explain, adjusted
+        r2 = _share_explained(sm.OLS(y, x).fit().mse_resid, sm.OLS(y, x[:, :2]).fit().mse_resid)
+        found = {
+            stage: mdes_individual(
+                rows.height, p_treated=float(rows["t"].mean()), r2=r2, n_covariates=k
+            )
+            for stage, rows in stages.items()
+        }
+        unit = "participants" if outcome.level == "participant" else f"{outcome.level}s"
+        scale = "SD of the 0/1 outcome" if outcome.type == "binary" else "SD of the outcome"
+        basis = (
+            "pipelines.stats.power.mdes_individual (Bloom 2006): "
+            f"{unit} randomised, then {unit} analysed; R2 {r2:.2f} (share of the residual "
+            f"variance the covariates explain, adjusted, analysed units); {scale}"
+        )
+        icc = r2_between = None
+    return {
+        "mdes_at_randomisation": found["randomisation"],
+        "mdes_at_analysis": found["analysis"],
+        "mdes_icc": icc,
+        "mdes_r2": r2,
+        "mdes_r2_between": r2_between,
+        "mdes_basis": f"{basis}; {MDES_SETTINGS}",
+    }
+
+
 def security(data: PilotData, judgements: pl.DataFrame) -> pl.DataFrame:
     """One row per pilot x evaluation year: the padlock rating and every input to it."""
     rows = []
@@ -743,8 +845,12 @@ def security(data: PilotData, judgements: pl.DataFrame) -> pl.DataFrame:
         matched = pilot.design == "matched_difference_in_differences"
         units, matched_on = matched_units(data, pilot) if matched else (None, [])
         for year in pilot.evaluation_years:
-            if unit_frame(data, pilot, outcome, year).is_empty():
+            frame = unit_frame(data, pilot, outcome, year)
+            if frame.is_empty():
                 continue  # no delivery for that year yet
+            if matched:
+                keep = units.filter(pl.col("match_weight") > 0)["school_id"].implode()
+                frame = frame.filter(pl.col("school_id").is_in(keep))
             table = attrition(data, pilot, year)
             overall = table.filter(pl.col("arm") == "overall").row(0, named=True)
             status = None
@@ -770,6 +876,7 @@ def security(data: PilotData, judgements: pl.DataFrame) -> pl.DataFrame:
                     "attrition_treatment_percent": rates.get("treatment"),
                     "attrition_control_percent": rates.get("control", rates.get("comparison")),
                     **rating,
+                    **mdes(frame, pilot, outcome, _covariates(frame, pilot)),
                     "judgements_as_of": str(mine.get_column("judged_on").max()),
                     "reviewers": ", ".join(sorted(set(mine.get_column("reviewer").to_list()))),
                     "provenance": data.provenance(pilot.id),

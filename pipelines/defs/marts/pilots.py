@@ -178,7 +178,10 @@ def pilot_estimates(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materiali
     **_spec(
         "pilot_security",
         "One row per pilot x evaluation year: EEF padlock rating with its inputs (design, "
-        "attrition on the primary outcome, interim rating, threat counts and adjustment).\n\n"
+        "attrition on the primary outcome, interim rating, threat counts and adjustment), and "
+        "the minimum detectable effect size of the primary outcome at randomisation and at "
+        "analysis (`mdes_*`; 80% power, 5% two-sided; ICC and R2 estimated on the analysed "
+        "units, formula and scale in `mdes_basis`; pipelines/stats/power.py).\n\n"
         "Source: the staged pilot files (attrition, randomisation to analysis) and the reviewer "
         "judgements in data/raw/pilots/registry/threat_judgements.csv (ILLUSTRATIVE; latest per "
         "pilot and threat); pipelines/stats/security.py.\n\nDisclosure control "

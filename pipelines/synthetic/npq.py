@@ -63,11 +63,15 @@ that grain): Funded 2021/22 starts, unique and SWC-matched participants and head
 Midlands (2,594), East of England (2,751) and London (5,176) are reproduced exactly. They are
 compatible with the 2024/25 national Funded total: each is about 1.02 x the region's figure in
 DfE's earlier one-off note (29,153 starts), close to the 1.03 the other six regions then need.
-Their non-funded starts (49, 85, 191) are NOT reproduced: they imply about 930 non-funded
-starts nationally against the 1,785 of the 2024/25 file, so they only set the relative weights
-of those regions. The 2022/23 regional rows are bounds (Overall >= funded + non-funded starts,
-funded unique and SWC-matched) and their headcounts exact. LA teacher headcounts are synthetic
-draws by LA type (county, metropolitan district, London borough, unitary), summing to the region.
+Their non-funded starts (49, 85, 191) are reproduced exactly too (v2): staging reads that
+release and derives each region's Overall starts (funded + non-funded) from it, so the synthetic
+cells it does not replace must add up with it to the national total. The release implies about
+930 non-funded starts nationally against the 1,785 of the 2024/25 file: the other six regions
+carry the rest. In 2022/23 the three regions' Overall starts are exactly funded + non-funded,
+their unique and SWC-matched participants at least the funded ones, and their headcounts
+exact. (v1 treated the non-funded starts as weights only and the 2022/23 starts as floors.)
+LA teacher headcounts are synthetic draws by LA type (county, metropolitan district, London
+borough, unitary), summing to the region.
 """
 
 import argparse
@@ -90,7 +94,7 @@ from pipelines.synthetic.release import write_synthetic_release
 
 SEED = 20211012
 DATASET = "npq_participants_breakdowns"
-VERSION = "v1"
+VERSION = "v2"
 FILE_NAME = "npq_participants_breakdowns.csv"
 
 RAW_ROOT = PROJECT_ROOT / "data" / "raw"
@@ -843,8 +847,10 @@ def _geography(
                     fixed["starts"][j] = anchor["funded_starts"]
                     fixed["unique"][j] = anchor["funded_unique"]
                     fixed["swc"][j] = anchor["funded_swc"]
-                elif component == OVERALL:  # Overall >= funded (+ non-funded starts)
-                    floors["starts"][j] = anchor["funded_starts"] + anchor["non_funded_starts"]
+                elif component == NON_FUNDED:  # its non-funded starts, exactly
+                    fixed["starts"][j] = anchor["non_funded_starts"]
+                elif component == OVERALL:  # starts = funded + non-funded; participants >= funded
+                    fixed["starts"][j] = anchor["funded_starts"] + anchor["non_funded_starts"]
                     floors["unique"][j] = anchor["funded_unique"]
                     floors["swc"][j] = anchor["funded_swc"]
             repeats_rate = (total.starts - total.unique) / total.unique
@@ -966,8 +972,9 @@ def calibrated_to() -> list[str]:
         "teaching_workforce_headcount_swc (every breakdown, every region and LA sum to these)",
         f"{REGIONAL_2022_23_FILE.as_posix()}: Funded 2021/22 East Midlands, East of England "
         "and London starts, unique and SWC-matched participants and headcounts (exact); "
-        "2022/23 headcounts (exact); 2022/23 funded + non-funded starts, funded unique and "
-        "SWC-matched participants (lower bounds of the Overall 2022/23 regional cells)",
+        "Non-funded 2021/22 starts (exact), so Overall 2021/22 starts = funded + non-funded; "
+        "2022/23 headcounts and Overall starts = funded + non-funded starts (exact); funded "
+        "unique and SWC-matched participants (lower bounds of the Overall 2022/23 cells)",
         *(
             f"{a.kind}: {a.year} {a.funding} {a.breakdown} / {a.group} {a.indicator} = "
             f"{a.value:,} ({a.source})"
@@ -977,7 +984,7 @@ def calibrated_to() -> list[str]:
 
 
 def write(seed: int = SEED, raw_root: Path = RAW_ROOT, folder: Path | None = None) -> Path:
-    """Regenerate `data/raw/synthetic/npq_participants_breakdowns/v1/` (or `folder`) and its
+    """Write `data/raw/synthetic/npq_participants_breakdowns/<VERSION>/` (or `folder`) and its
     manifest from the published files under `raw_root`."""
     return write_synthetic_release(
         generate(seed, raw_root),

@@ -156,3 +156,33 @@ costs.select(
     "planned_cost_per_participant_gbp", "cost_per_pupil_per_year_gbp", "cost_rating",
     "cost_label", "provenance",
 )  # fmt: skip
+
+# %% [markdown]
+# ## 6. Power: minimum detectable effect sizes
+#
+# The smallest effect on the primary outcome each pilot could detect (80% power, 5% two-sided),
+# with the units randomised and with the units analysed; the ICC and R-squared are estimated
+# on the analysed units (`mdes_basis` names the formula and scale;
+# `pipelines/stats/power.py`). An MDES above the effect a pilot hopes for means a null result
+# says little. Computed from **SYNTHETIC** files while `provenance` says so.
+
+# %%
+security.select(
+    "pilot_id", "evaluation_year", "mdes_at_randomisation", "mdes_at_analysis", "mdes_icc",
+    "mdes_r2", "mdes_r2_between", "provenance",
+)  # fmt: skip
+
+# %% [markdown]
+# Planning a trial: the same formulas, given the design (`python -m pipelines.cli plan` does
+# this on the command line). Below, a cluster trial of 40 schools of 25 pupils with an ICC of
+# 0.15, a pre-test explaining half the variance and 10% of pupils lost; then the schools needed
+# for an MDES of 0.2.
+
+# %%
+from pipelines.stats.power import plan_mdes, units_for_mdes
+
+design = {"cluster_size": 25, "icc": 0.15, "r2": 0.5, "attrition": 0.1}
+say(
+    f"MDES with 40 schools: **{plan_mdes(40, **design):.3f} SD**; schools needed for an MDES "
+    f"of 0.2: **{units_for_mdes(0.2, **design)}**."
+)

@@ -5,8 +5,22 @@ import json
 import matplotlib.pyplot as plt
 import polars as pl
 import pytest
+from matplotlib.ticker import FuncFormatter
 
-from pipelines.charts.style import save_chart
+from pipelines.charts.pack import PACK, draw
+from pipelines.charts.style import (
+    DARK_BLUE,
+    PERCENT,
+    TURQUOISE,
+    WATERMARK_ID,
+    ChartSpec,
+    chart_problems,
+    contrast,
+    finish,
+    house_axes,
+    save_chart,
+    text_colour,
+)
 from pipelines.charts.takeup_breakdowns import (
     _share_words,
     completion_by_cohort,
@@ -67,7 +81,7 @@ def test_course_title_is_computed_from_the_data():
     _, spec, _ = starts_by_course(course_mart())
     # Leadership: 600 of 1,000 in 2021/22, 800 of 1,000 in 2022/23.
     assert spec.title == (
-        "Leadership NPQs rose from 60% of courses started in 2021/22 to 80% in 2022/23"
+        "SYNTHETIC: Leadership NPQs rose from 60% of courses started in 2021/22 to 80% in 2022/23"
     )
     assert spec.name == "npq_starts_by_course"
     for number in ("60.0%", "80.0%", "600 starts", "500 starts"):
@@ -158,7 +172,7 @@ def region_mart(provenance: str = "synthetic") -> pl.DataFrame:
 def test_region_title_and_alt_text_from_the_data():
     fig, spec, data = participation_by_region(region_mart())
     assert spec.title == (
-        "One of four regions was below England's 4.4% NPQ participation rate in 2024/25"
+        "SYNTHETIC: One of four regions was below England's 4.4% NPQ participation rate in 2024/25"
     )
     for number in ("North 4.9%", "South 3.8%", "-0.6 points", "4.4%", "2022/23 5.0%"):
         assert number in spec.alt_text
@@ -300,7 +314,8 @@ def test_save_chart_writes_all_five_files(tmp_path):
         assert path.stat().st_size > 0, path.name
     folder = tmp_path / "charts"
     assert (folder / "npq_completion_by_cohort.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert spec.title in (folder / "npq_completion_by_cohort.svg").read_text()
+    svg = (folder / "npq_completion_by_cohort.svg").read_text()
+    assert all(word in svg for word in spec.title.split())  # the title, wrapped to the width
     assert (folder / "npq_completion_by_cohort.alt.txt").read_text().strip() == spec.alt_text
     saved = json.loads((folder / "npq_completion_by_cohort.json").read_text())
     assert saved["title"] == spec.title and saved["synthetic"] is False
@@ -328,3 +343,163 @@ def test_chart_assets_read_their_marts_and_are_published():
         assert {d.asset_key.to_user_string() for d in spec.deps} == deps
         assert spec.description
         assert name in CHARTS
+
+
+# --- rules every chart keeps (pipelines/charts/style.py), each shown to catch its defect ---------
+
+
+def _one_axes(spec: ChartSpec | None = None):
+    fig, ax = house_axes(9)
+    ax.plot([0, 20], [0, 20], color=DARK_BLUE)
+    ax.set_xlabel("Year")
+    ax.set_ylabel("Share (% of teachers)")
+    spec = spec or ChartSpec("example", "A title", "Alt text", "DfE, example")
+    return fig, ax, spec
+
+
+def test_rules_pass_a_plain_house_chart():
+    fig, ax, spec = _one_axes()
+    ax.yaxis.set_major_formatter(PERCENT)
+    finish(fig, ax, spec)
+    assert chart_problems(fig, spec) == []
+
+
+def test_rule_tick_labels_read_exactly_as_their_positions():
+    fig, ax, spec = _one_axes()
+    ax.set_yticks([0, 2.5, 5, 7.5])
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
+    finish(fig, ax, spec)
+    problems = chart_problems(fig, spec)
+    assert any("'2%' sits at 2.5" in p for p in problems), problems
+    ax.yaxis.set_major_formatter(PERCENT)
+    assert not any("sits at" in p for p in chart_problems(fig, spec))
+    assert PERCENT(2.5) == "2.5%" and PERCENT(10) == "10%" and PERCENT(-1) == "\u22121%"
+
+
+def test_rule_a_percentage_axis_says_of_what():
+    fig, ax, spec = _one_axes()
+    ax.yaxis.set_major_formatter(PERCENT)
+    ax.set_ylabel("Share")
+    finish(fig, ax, spec)
+    assert any("percentages without saying of what" in p for p in chart_problems(fig, spec))
+
+
+def test_rule_text_is_at_least_9_pt():
+    fig, ax, spec = _one_axes()
+    ax.text(10, 10, "a data label", fontsize=8)
+    finish(fig, ax, spec)
+    assert any("'a data label' is 8 pt" in p for p in chart_problems(fig, spec))
+
+
+def test_rule_no_text_overlaps_other_text_at_either_size():
+    fig, ax, spec = _one_axes()
+    ax.text(10, 10, "first label", fontsize=9)
+    ax.text(10.2, 10, "second label", fontsize=9)
+    finish(fig, ax, spec)
+    assert any("overlaps" in p and "first label" in p for p in chart_problems(fig, spec))
+
+
+def test_rule_half_page_squeezes_a_tall_chart():
+    fig, ax = house_axes(20)
+    ax.set_ylabel("Rows")
+    for i in range(40):
+        ax.text(0.1, i, f"row {i}", fontsize=9)
+    ax.set_ylim(-1, 40)
+    spec = ChartSpec("tall", "A tall chart", "Alt", "DfE")
+    finish(fig, ax, spec)
+    problems = chart_problems(fig, spec)
+    assert not any(p.startswith("full column") for p in problems), problems
+    assert any(p.startswith("half page") and "overlaps" in p for p in problems)
+    assert fig.get_size_inches()[1] == pytest.approx(20 / 2.54)  # size restored
+
+
+def test_rule_text_and_marks_pass_wcag_contrast():
+    fig, ax, spec = _one_axes()
+    ax.text(2, 15, "turquoise text", color=TURQUOISE)
+    ax.text(2, 5, "shaded text", color=text_colour(TURQUOISE))
+    ax.plot([0, 20], [20, 0], color="#DDDDDD")
+    finish(fig, ax, spec)
+    problems = chart_problems(fig, spec)
+    assert any("'turquoise text' has contrast" in p for p in problems)
+    assert not any("shaded text" in p for p in problems)
+    assert any("line or marker colour #DDDDDD" in p for p in problems)
+    assert contrast("#0B0C0C") > 19 and contrast(TURQUOISE) >= 3
+
+
+def test_rule_synthetic_chart_says_so_in_title_and_names_its_generator_first():
+    with pytest.raises(ValueError, match="no generator"):
+        ChartSpec("x", "Title", "Alt", "DfE", synthetic=True)
+    spec = ChartSpec("x", "Title", "Alt", "DfE", synthetic=True, generator="pipelines/synth.py")
+    assert spec.title == "SYNTHETIC: Title"
+    assert spec.source_line().startswith("Source: pipelines/synth.py (synthetic data generator)")
+    fig, ax, _ = _one_axes()
+    finish(fig, ax, spec)
+    assert chart_problems(fig, spec) == []
+    official = ChartSpec("x", "Title", "Alt", "DfE")
+    fig, ax, _ = _one_axes()
+    ax.text(1, 1, "SYNTHETIC")
+    finish(fig, ax, official)
+    assert "official chart labelled synthetic" in chart_problems(fig, official)
+
+
+def test_rule_watermark_never_covers_a_data_label():
+    spec = ChartSpec("x", "Title", "Alt", "DfE", synthetic=True, generator="pipelines/synth.py")
+    fig, ax, _ = _one_axes()
+    ax.set_xlim(0, 20)
+    ax.set_ylim(0, 20)
+    ax.text(10, 10, "label in the middle", ha="center", va="center")
+    finish(fig, ax, spec)
+    stamps = [t for t in ax.texts if t.get_gid() == WATERMARK_ID]
+    assert len(stamps) == 1
+    label = next(t for t in ax.texts if t.get_text() == "label in the middle")
+    fig.canvas.draw()
+    stamp_box, label_box = stamps[0].get_window_extent(), label.get_window_extent()
+    assert not stamp_box.overlaps(label_box)
+    assert chart_problems(fig, spec) == []
+
+
+# --- the whole pack, drawn from a finished run's marts -------------------------------------------
+
+# Charts still to be redrawn to the rules; strict, so a chart that comes to pass must leave.
+NOT_YET_FIXED = {
+    "npq_completion_by_cohort",
+    "npq_participation_by_region",
+    "npq_starts_by_course",
+    "pilot_balance",
+    "pilot_forest_plot",
+    "pilot_participant_flow",
+    "rep_gap_trends",
+    "rep_leaky_pipeline",
+    "rep_npq_pipeline",
+    "rep_regional_gaps",
+}
+
+
+@pytest.fixture(scope="module")
+def pack_marts(published):
+    import duckdb
+
+    con = duckdb.connect(str(published.published_db), read_only=True)
+    frames = {}
+
+    def read(mart: str) -> pl.DataFrame:
+        if mart not in frames:
+            frames[mart] = con.sql(f"SELECT * FROM {mart}").pl()
+        return frames[mart]
+
+    yield read
+    con.close()
+
+
+def test_the_pack_is_every_published_chart():
+    from pipelines.defs.publish.npq_observatory import CHARTS
+
+    assert set(PACK) == set(CHARTS)
+
+
+@pytest.mark.parametrize("name", sorted(PACK))
+def test_every_chart_keeps_the_rules(pack_marts, name, request):
+    if name in NOT_YET_FIXED:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="chart not yet redrawn"))
+    fig, spec, _ = draw(name, pack_marts)
+    assert chart_problems(fig, spec) == []

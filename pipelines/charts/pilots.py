@@ -19,6 +19,7 @@ from pipelines.charts.style import (
     TURQUOISE,
     ChartSpec,
     finish,
+    full_column,
     house_axes,
 )
 
@@ -26,6 +27,7 @@ SOURCE = (
     "Pilot evaluator files (pilots registered in data/raw/pilots/registry/pilots.yaml), "
     "NPQ Observatory analysis"
 )
+GENERATOR = "pipelines/pilots/synthetic.py (seeded)"
 SYNTHETIC_NOTE = (
     "SYNTHETIC pilot data (pipelines/pilots/synthetic.py, seeded) with planted effects: no "
     "pilot has been commissioned, so no real evaluator files exist yet."
@@ -89,7 +91,7 @@ def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
         flags.setdefault((p, o), set()).add(PRETREND_FLAGS[status])
     labels = data.select("pilot_id", "outcome_id", "is_primary").unique(maintain_order=True)
     position = {(p, o): len(labels) - i for i, (p, o, _) in enumerate(labels.iter_rows())}
-    fig, ax = house_axes(figsize=(9, 0.34 * len(labels) + 2.4))
+    fig, ax = house_axes(0.75 * len(labels) + 6)
     ax.yaxis.grid(False)
     ax.xaxis.grid(True, color=GRID, linewidth=0.8)
     ax.axvline(0, color=DARK_GREY, linewidth=1)
@@ -162,6 +164,7 @@ def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
             ),
         ),
         synthetic=_synthetic(data),
+        generator=GENERATOR,
     )
     return finish(fig, ax, spec), spec, data
 
@@ -184,7 +187,7 @@ def participant_flow(flow: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
     )  # fmt: skip
     pilots = data["pilot_id"].unique().sort().to_list()
     fig, axes = plt.subplots(
-        1, len(pilots), figsize=(2.6 * len(pilots), 4.2), layout="constrained", squeeze=False
+        1, len(pilots), figsize=full_column(10), layout="constrained", squeeze=False
     )
     axes = list(axes[0])
     years = list(YEAR_STYLE)
@@ -209,20 +212,20 @@ def participant_flow(flow: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
                     value = cell["units"][0]
                     if value is None:
                         ax.text(i + offset, top * 0.02, "c", ha="center", va="bottom",
-                                fontsize=8, color=TEXT)  # fmt: skip
+                                fontsize=9, color=TEXT)  # fmt: skip
                         continue
                     ax.bar(
                         i + offset, value, width,
                         color=ARM_COLOURS[arm], alpha=0.45 if stage == "allocated" else 1.0,
                         hatch="//" if stage == "allocated" else None, edgecolor="white",
                     )  # fmt: skip
-        ax.set_xticks(range(len(years)), [y[2:] for y in years], fontsize=8)
+        ax.set_xticks(range(len(years)), [y[2:] for y in years], fontsize=9)
         ax.set_title(f"{pilot} ({part['unit_level'][0]}s)", fontsize=10, loc="left", color=TEXT)
-        ax.tick_params(labelsize=8)
+        ax.tick_params(labelsize=9)
     axes[0].set_ylabel("Units (allocated: hatched; analysed: solid)")
     axes[-1].bar(0, 0, color=DARK_BLUE, label="treatment")
     axes[-1].bar(0, 0, color=TURQUOISE, label="control / comparison")
-    axes[-1].legend(frameon=False, fontsize=8, loc="upper right")
+    axes[-1].legend(frameon=False, fontsize=9, loc="upper right")
     totals = flow.filter(pl.col("arm") == "Total", pl.col("stage") == "analysed").join(
         primary_level, on=["pilot_id", "unit_level"]
     )
@@ -253,13 +256,9 @@ def participant_flow(flow: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
             "by disclosure control (fewer than 10, or would reveal such a count).",
         ),
         synthetic=_synthetic(data),
+        generator=GENERATOR,
     )
-    fig.suptitle(spec.title, x=0.01, ha="left", fontsize=13, fontweight="bold", color=TEXT)
-    fig.text(0.01, -0.01, spec.footer(), ha="left", va="top", fontsize=8.5, color=DARK_GREY,
-             wrap=True)  # fmt: skip
-    if spec.synthetic:
-        fig.text(0.5, 0.5, "SYNTHETIC", ha="center", va="center", fontsize=72, color=DARK_PINK,
-                 alpha=0.12, rotation=20)  # fmt: skip
+    finish(fig, axes, spec)
     return fig, spec, data
 
 
@@ -272,7 +271,7 @@ def balance_plot(balance: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame
     ).sort("pilot_id", "unit_level", "covariate", "sample")  # fmt: skip
     rows = data.select("pilot_id", "unit_level", "covariate").unique(maintain_order=True)
     position = {tuple(r): len(rows) - i for i, r in enumerate(rows.iter_rows())}
-    fig, ax = house_axes(figsize=(9, 0.22 * len(rows) + 2.4))
+    fig, ax = house_axes(0.5 * len(rows) + 6)
     ax.yaxis.grid(False)
     ax.axvspan(-0.05, 0.05, color=TURQUOISE, alpha=0.12, linewidth=0)
     for edge in (-0.25, 0.25):
@@ -293,7 +292,7 @@ def balance_plot(balance: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame
     ax.set_yticks(
         list(position.values()),
         [f"{p} {c.replace('_', ' ')} ({lvl})" for p, lvl, c in position],
-        fontsize=8,
+        fontsize=9,
     )
     ax.set_xlabel("Standardised mean difference, treatment minus control (pooled SD)")
     ax.legend(frameon=False, fontsize=9, loc="lower right")
@@ -325,5 +324,6 @@ def balance_plot(balance: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame
             "open circles before, diamonds after propensity-score matching.",
         ),
         synthetic=_synthetic(data),
+        generator=GENERATOR,
     )
     return finish(fig, ax, spec), spec, data

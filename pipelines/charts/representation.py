@@ -25,14 +25,17 @@ from pipelines.charts.style import (
     TURQUOISE,
     ChartSpec,
     finish,
+    full_column,
     house_axes,
 )
-from pipelines.charts.takeup_breakdowns import _finish_panels, _panel_axes
+from pipelines.charts.takeup_breakdowns import _panel_axes
 from pipelines.sources import OGL
 
 WORKFORCE = "DfE, School workforce in England, Teacher characteristics (data set b6542541)"
 PUPILS = "DfE, Schools, pupils and their characteristics 2021/22, pupils by ethnicity"
 NPQ = "DfE, Teacher and leader development: ECF and NPQs, NPQ participants 2024-25 (79418e7a)"
+WORKFORCE_GENERATOR = "pipelines/synthetic/workforce.py"
+NPQ_GENERATOR = "pipelines/synthetic/npq.py"
 SYNTHETIC_WORKFORCE = (
     "Teacher figures are SYNTHETIC (pipelines/synthetic/workforce.py), calibrated to the "
     "published totals and headline shares."
@@ -202,9 +205,10 @@ def leaky_pipeline(
         source=f"{WORKFORCE}; {PUPILS}; {OGL}.",
         notes=notes,
         synthetic=synthetic,
+        generator=WORKFORCE_GENERATOR,
     )
 
-    fig, ax = house_axes(figsize=(10, 6))
+    fig, ax = house_axes(12)
     xs = {y: i for i, y in enumerate(years["year_start"].to_list())}
     ends: list[tuple[str, float, float]] = []
     for stage in STAGES:
@@ -343,9 +347,10 @@ def gap_trends(
         source=f"{WORKFORCE}; {OGL}.",
         notes=notes,
         synthetic=synthetic,
+        generator=WORKFORCE_GENERATOR,
     )
 
-    fig, ax = house_axes(figsize=(10, 6))
+    fig, ax = house_axes(12)
     last_observed = int(data["year_start"].max())
     right = max(
         [last_observed + 3] + [min(int(r["parity_year_start"]), horizon) + 1 for r in closing]
@@ -495,9 +500,10 @@ def npq_pipeline(
         source=f"{NPQ}; {WORKFORCE}; {OGL}.",
         notes=notes,
         synthetic=synthetic,
+        generator=f"{NPQ_GENERATOR} and {WORKFORCE_GENERATOR}",
     )
 
-    fig, axes = _panels(1, len(panels), figsize=(11, 5.5), sharey=False)
+    fig, axes = _panels(1, len(panels), figsize=full_column(10), sharey=False)
     for ax, (group_set, group, basis) in zip(axes, panels, strict=True):
         _panel_axes(ax, "x")
         d = data.filter((pl.col("group_set") == group_set) & (pl.col("group_name") == group))
@@ -524,7 +530,7 @@ def npq_pipeline(
         ax.xaxis.set_major_formatter(PERCENT)
         ax.set_xlabel(f"{group} (% of {basis})")
         ax.set_title(f"{group} share", fontsize=10, loc="left", color=TEXT)
-    return _finish_panels(fig, list(axes), spec), spec, data
+    return finish(fig, list(axes), spec), spec, data
 
 
 def _panels(
@@ -616,6 +622,7 @@ def regional_small_multiples(
         source=f"{WORKFORCE}; {OGL}.",
         notes=notes,
         synthetic=synthetic,
+        generator=WORKFORCE_GENERATOR,
     )
 
     areas = (
@@ -625,7 +632,7 @@ def regional_small_multiples(
         .to_list()
     )
     cols = 5
-    fig, axes = _panels((len(areas) + cols - 1) // cols, cols, figsize=(13, 6.5))
+    fig, axes = _panels((len(areas) + cols - 1) // cols, cols, figsize=full_column(13))
     top = float(data["share_of_known_pct"].max()) * 1.1
     styles = {grades[0]: (DARK_BLUE, "-", "o"), grades[1]: (LIGHT_PURPLE, "--", "v")}
     for ax, area in zip(axes, areas, strict=False):
@@ -652,10 +659,10 @@ def regional_small_multiples(
                 xytext=(3, 0),
                 textcoords="offset points",
                 va="center",
-                fontsize=8,
+                fontsize=9,
                 color=colour,
             )
-        ax.set_title(area, fontsize=9.5, loc="left", color=TEXT, fontweight="bold")
+        ax.set_title(area, fontsize=10, loc="left", color=TEXT, fontweight="bold")
         ax.set_ylim(0, top)
         ax.yaxis.set_major_formatter(PERCENT)
         ax.set_xticks([int(data["year_start"].min()), int(latest_year)])
@@ -670,7 +677,7 @@ def regional_small_multiples(
         series["year_start"][0],
         float(series["share_of_known_pct"][0]) + top * 0.06,
         PLURAL[grades[0]].capitalize(),
-        fontsize=8,
+        fontsize=9,
         color=DARK_BLUE,
     )
     series = data.filter((pl.col("area_name") == areas[0]) & (pl.col("grade") == grades[1]))
@@ -678,7 +685,7 @@ def regional_small_multiples(
         series["year_start"][0],
         max(float(series["share_of_known_pct"][0]) - top * 0.1, top * 0.02),
         PLURAL[grades[1]].capitalize(),
-        fontsize=8,
+        fontsize=9,
         color=LIGHT_PURPLE,
     )
-    return _finish_panels(fig, axes[: len(areas)], spec), spec, data
+    return finish(fig, axes[: len(areas)], spec), spec, data

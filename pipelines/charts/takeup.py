@@ -2,14 +2,15 @@
 
 import polars as pl
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from pipelines.charts.style import (
     DARK_BLUE,
     DARK_GREY,
     ORANGE,
+    TEXT,
     TURQUOISE,
     ChartSpec,
+    ExactFormatter,
     finish,
     house_axes,
 )
@@ -78,9 +79,10 @@ def cumulative_starts(
             "The target window is autumn 2021 to spring 2024; funding narrowed from autumn 2024.",
         ],
         synthetic=bool((data["provenance"] == "synthetic").any()),
+        generator="pipelines/synthetic/npq.py",
     )
 
-    fig, ax = house_axes()
+    fig, ax = house_axes(12)
     years = data["academic_year"].to_list()
     positions = range(len(years))
     ax.bar(
@@ -119,14 +121,15 @@ def cumulative_starts(
         ha="right",
         va="bottom",
     )
-    ax.text(
-        0,
-        data["npq_starts"][0] / 2,
-        "Starts\nin year",
-        color="white",
-        ha="center",
+    ax.annotate(
+        "Starts in year",
+        (0.28, data["npq_starts"][0] * 0.5),
+        xytext=(0.45, data["npq_starts"][0] * 0.5),
+        color=TEXT,
+        ha="left",
         va="center",
         fontsize=9,
+        arrowprops={"arrowstyle": "-", "color": DARK_GREY, "linewidth": 0.8},
     )
     outside = [i for i, flag in enumerate(data["in_target_window"]) if not flag]
     if outside:
@@ -153,5 +156,5 @@ def cumulative_starts(
     ax.set_xticks(list(positions), years)
     ax.set_ylabel("NPQ courses started")
     ax.set_ylim(0, target * 1.12)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.yaxis.set_major_formatter(ExactFormatter())
     return finish(fig, ax, spec), spec, data

@@ -16,20 +16,22 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from pipelines.charts.style import (
     DARK_BLUE,
     DARK_GREY,
-    DARK_PINK,
     GRID,
     ORANGE,
     TEXT,
     TURQUOISE,
     ChartSpec,
     finish,
+    full_column,
     house_axes,
+    panel_axes,
 )
 from pipelines.sources import OGL
 
 PUBLICATION = "DfE, Teacher and leader development: ECF and NPQs"
 PARTICIPANTS = f"{PUBLICATION}, NPQ participants 2024-25 (data set 79418e7a)"
 COMPLETIONS = f"{PUBLICATION}, NPQ completions 2024-25 (data set 21ee618f)"
+GENERATOR = "pipelines/synthetic/npq.py"
 SYNTHETIC_NOTE = (
     "{what} are SYNTHETIC (pipelines/synthetic/npq.py), calibrated to the published national "
     "totals, and stay labelled synthetic until the real files are fetched."
@@ -92,36 +94,9 @@ def _is_synthetic(frame: pl.DataFrame) -> bool:
 
 
 def _panel_axes(ax: plt.Axes, grid: str) -> None:
-    """House style for one panel of a multi-panel figure (house_axes does one axes)."""
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.spines[["left", "bottom"]].set_color(DARK_GREY)
-    getattr(ax, f"{grid}axis").grid(True, color=GRID, linewidth=0.8)
-    ax.set_axisbelow(True)
-    ax.tick_params(colors=TEXT, labelsize=9)
-
-
-def _finish_panels(fig: Figure, axes: list[plt.Axes], spec: ChartSpec) -> Figure:
-    """`finish` for a figure of several panels: the title spans the figure, not one panel."""
-    fig.suptitle(spec.title, x=0.01, ha="left", fontsize=13, fontweight="bold", color=TEXT)
-    fig.get_layout_engine().set(h_pad=0.1)
-    fig.text(
-        0.01, -0.01, spec.footer(), ha="left", va="top", fontsize=8.5, color=DARK_GREY, wrap=True
-    )
-    if spec.synthetic:
-        # One stamp across the panels, outside the layout like finish's.
-        left, right = axes[0].get_position(), axes[-1].get_position()
-        fig.text(
-            (left.x0 + right.x1) / 2,
-            (left.y0 + left.y1) / 2,
-            "SYNTHETIC",
-            ha="center",
-            va="center",
-            fontsize=72,
-            color=DARK_PINK,
-            alpha=0.12,
-            rotation=15,
-        )
-    return fig
+    """House style for one panel of a multi-panel figure."""
+    getattr(ax, f"{'y' if grid == 'x' else 'x'}axis").grid(False)
+    panel_axes(ax, grid)
 
 
 def _breaks_within(policy_breaks: pl.DataFrame | None, year_starts: pl.Series) -> pl.DataFrame:
@@ -312,6 +287,7 @@ def starts_by_course(
         source=f"{PARTICIPANTS}; {OGL}.",
         notes=notes,
         synthetic=synthetic,
+        generator=GENERATOR,
     )
 
     # Rows: a heading per course type, then its courses, in the same order in every panel.
@@ -339,7 +315,7 @@ def starts_by_course(
         len(year_list),
         sharey=True,
         sharex=True,
-        figsize=(max(9.0, 3.0 + 2.3 * len(year_list)), 0.38 * y + 2.2),
+        figsize=full_column(0.9 * y + 6),
         layout="constrained",
         squeeze=False,
     )
@@ -358,7 +334,7 @@ def starts_by_course(
                     pos,
                     _status_label(r["npq_starts_status"]),
                     va="center",
-                    fontsize=8,
+                    fontsize=9,
                     color=DARK_GREY,
                     style="italic",
                 )
@@ -369,7 +345,7 @@ def starts_by_course(
                 pos,
                 f"{r['npq_starts']:,}",
                 va="center",
-                fontsize=8,
+                fontsize=9,
                 color=TEXT,
             )
         heading = f"{year}\n{int(total[0]):,} starts" if total.len() else year
@@ -392,7 +368,7 @@ def starts_by_course(
         )
     axes[0].set_ylim(y - 0.4, -0.6)
     fig.supxlabel("NPQ courses started", fontsize=10, color=TEXT)
-    return _finish_panels(fig, axes, spec), spec, data
+    return finish(fig, axes, spec), spec, data
 
 
 # --- 2. Participation by region ------------------------------------------------------------------
@@ -519,10 +495,11 @@ def participation_by_region(
         source=f"{PARTICIPANTS}; {OGL}.",
         notes=notes,
         synthetic=synthetic,
+        generator=GENERATOR,
     )
 
     fig, (bars, line) = plt.subplots(
-        1, 2, figsize=(12, 6), width_ratios=[3, 2], layout="constrained"
+        1, 2, figsize=full_column(11), width_ratios=[3, 2], layout="constrained"
     )
     _panel_axes(bars, grid="x")
     _panel_axes(line, grid="y")
@@ -622,7 +599,7 @@ def participation_by_region(
                 "Policy break:\n" + row["label"],
                 ha="right",
                 va="bottom",
-                fontsize=8,
+                fontsize=9,
                 color=DARK_GREY,
             )
     for year_start, r in by_year.items():
@@ -641,7 +618,7 @@ def participation_by_region(
         0.1,
         first["lowest_region"],
         "Range across\nregions",
-        fontsize=8.5,
+        fontsize=9,
         color=DARK_GREY,
         va="top",
     )
@@ -664,7 +641,7 @@ def participation_by_region(
     line.set_ylabel("NPQ participants as % of teachers", fontsize=10)
     line.set_title("England's rate by year", fontsize=10, loc="left", color=TEXT)
     bars.set_title(f"Regions ranked, {year}", fontsize=10, loc="left", color=TEXT)
-    return _finish_panels(fig, [bars, line], spec), spec, data
+    return finish(fig, [bars, line], spec), spec, data
 
 
 # --- 3. Completion by cohort ---------------------------------------------------------------------
@@ -780,9 +757,10 @@ def completion_by_cohort(mart: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.Data
         source=f"{COMPLETIONS}; {OGL}.",
         notes=notes,
         synthetic=synthetic,
+        generator=GENERATOR,
     )
 
-    fig, ax = house_axes(figsize=(9, 6))
+    fig, ax = house_axes(12)
     width = 0.38
     measures = (
         ("completion_rate_plotted", "completion_label", DARK_BLUE, -width / 2, "Completed"),
@@ -801,7 +779,7 @@ def completion_by_cohort(mart: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.Data
                     "\n".join(textwrap.wrap(text, 8, break_on_hyphens=False)),
                     ha="center",
                     va="bottom",
-                    fontsize=8.5,
+                    fontsize=9,
                     color=TEXT,
                     style="italic",
                 )
@@ -821,7 +799,7 @@ def completion_by_cohort(mart: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.Data
                 text,
                 ha="center",
                 va="bottom",
-                fontsize=8.5,
+                fontsize=9,
                 color=TEXT,
                 fontweight="bold" if done else "normal",
             )

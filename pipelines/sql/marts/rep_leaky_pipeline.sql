@@ -8,7 +8,9 @@
 -- are then the first stage. Census populations, not samples: no sampling interval applies;
 -- low_count marks a stage or step resting on fewer than 10 people (parameter
 -- low_count_threshold). provenance is synthetic when any input is synthetic (the workforce in
--- the embedded default), derived when published workforce and pupil figures are combined.
+-- the embedded default), derived when published workforce and pupil figures are combined; a
+-- pupil row uses pupil figures only (its ratio to classroom teachers is left to the teacher
+-- rows' ratio_to_pupils), so it keeps the pupil census's provenance.
 WITH
 
 stages AS (
@@ -117,13 +119,15 @@ SELECT
     CASE WHEN previous_share_pct > 0 THEN share_pct / previous_share_pct END AS step_ratio,
     CASE WHEN pupils_share_pct > 0 THEN share_pct / pupils_share_pct END AS ratio_to_pupils,
     CASE
-        WHEN classroom_teachers_share_pct > 0 THEN share_pct / classroom_teachers_share_pct
+        WHEN classroom_teachers_share_pct > 0 AND stage <> 'Pupils'
+        THEN share_pct / classroom_teachers_share_pct
     END AS ratio_to_classroom_teachers,
     coalesce(low_count OR coalesce(previous_low_count, false), true) AS low_count,
     'Census populations (school census, School Workforce Census), not samples: no sampling '
     || 'interval applies. A falling share from one stage to the next is a leak.'
         AS statistical_basis,
     CASE
+        WHEN stage = 'Pupils' THEN provenance  -- its own figures only (no step before it)
         WHEN any_synthetic THEN 'synthetic'
         WHEN has_pupils THEN 'derived'
         ELSE 'published'

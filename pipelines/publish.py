@@ -6,7 +6,7 @@ current one through stable paths:
     <marts>/generations/<id>/           one complete publication: <database>, exports/, charts/
     <marts>/current -> generations/<id>
     <marts>/<database> -> current/<database>     (npq_observatory.duckdb)
-    <marts>/exports    -> current/exports
+    <marts>/exports    -> current/exports      (<table>.parquet, .csv, .meta.csv)
     <marts>/charts     -> current/charts
 
 A new generation is built in a hidden folder beside the others, flushed to disk and renamed to
@@ -34,8 +34,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import dictionary
 from pipelines.paths import CURRENT, GENERATIONS, PUBLISHED_DB_NAME
-from pipelines.safe_csv import safe_select
+from pipelines.safe_csv import safe_select, write_safe_csv
 from pipelines.warehouse import qualified
 
 PARTS = ("exports", "charts")  # folders of a generation, beside its database
@@ -269,6 +270,7 @@ def _build_database(
                 f"CREATE TABLE pub.main.{table} AS SELECT * FROM {qualified(schema, table)}"
             )
             tables[table] = con.sql(f"SELECT count(*) FROM pub.main.{table}").fetchall()[0][0]
+            dictionary.comment(con, f"pub.main.{table}", table)
         con.execute(
             "CREATE TABLE pub.main._publication (table_name VARCHAR, row_count BIGINT, "
             "published_at VARCHAR)"
@@ -286,6 +288,8 @@ def _build_database(
                 "INSERT INTO pub.main._inputs VALUES (?, ?, ?, ?)",
                 [(i["data_set"], i["releases"], i["provenance"], i["fingerprint"]) for i in inputs],
             )
+        for table in ("_publication", "_inputs"):
+            dictionary.comment(con, f"pub.main.{table}", table)
     finally:
         with contextlib.suppress(duckdb.Error):
             con.execute("DETACH pub")
@@ -295,11 +299,17 @@ def _build_database(
 def _write_exports(
     con: duckdb.DuckDBPyConnection, schema: str, marts: list[str], folder: Path
 ) -> None:
+    """Parquet and CSV of each table, numbers rounded to the decimal places of the data
+    dictionary (the database keeps full precision), and beside each CSV its EES metadata file
+    `<table>.meta.csv` (pipelines/dictionary.py)."""
     for table in marts:
-        name = qualified(schema, table)
-        con.execute(f"COPY {name} TO '{_sql_path(folder / f'{table}.parquet')}' (FORMAT parquet)")
+        rounded = f"({dictionary.rounded_select(con, qualified(schema, table), table)})"
+        parquet = _sql_path(folder / f"{table}.parquet")
+        con.execute(f"COPY (SELECT * FROM {rounded}) TO '{parquet}' (FORMAT parquet)")
         csv = _sql_path(folder / f"{table}.csv")
-        con.execute(f"COPY ({safe_select(con, name)}) TO '{csv}' (FORMAT csv, HEADER)")
+        con.execute(f"COPY ({safe_select(con, rounded)}) TO '{csv}' (FORMAT csv, HEADER)")
+        meta = dictionary.meta_frame(table, dictionary.columns_of(con, rounded))
+        write_safe_csv(meta, folder / f"{table}.meta.csv")
 
 
 def _copy_charts(chart_names: list[str], draft: Path, folder: Path) -> None:

@@ -16,6 +16,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.marts.takeup import mart_suite
 from pipelines.defs.raw.pilots import PILOT_TAGS, registry_file
 from pipelines.defs.resources import ProjectPaths
+from pipelines.dictionary import definition_metadata, described
 from pipelines.pilots.registry import load_registry
 from pipelines.warehouse import qualified, read_sql, sql_description, table_metadata, write_frame
 
@@ -71,7 +72,9 @@ def _data(con, paths: ProjectPaths):
 
 def _store(con, name: str, frame: pl.DataFrame) -> dg.MaterializeResult:
     write_frame(con, "marts", name, frame)
-    return dg.MaterializeResult(metadata=table_metadata(con, "marts", name))
+    return dg.MaterializeResult(
+        metadata=described(table_metadata(con, "marts", name), con, "marts", name)
+    )
 
 
 def _spec(name: str, description: str) -> dict:
@@ -81,6 +84,7 @@ def _spec(name: str, description: str) -> dict:
         "group_name": "marts",
         "tags": PILOT_TAGS,
         "description": description,
+        "metadata": definition_metadata(name),
     }
 
 

@@ -6,6 +6,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.resources import ProjectPaths
+from pipelines.dictionary import definition_metadata, described
 from pipelines.ees import read_ees_csv
 from pipelines.quality.checks import check_table
 from pipelines.sources import SOURCES, release_dirs, to_current_layout, verified_files
@@ -21,6 +22,7 @@ TEXT_KEYS = ["time_period", "funding", "breakdown", "group_name", "measure"]
     deps=[dg.AssetKey(["staging", "npq_release_text_figures"])],
     group_name="marts",
     kinds={"duckdb", "polars"},
+    metadata=definition_metadata("release_changes"),
 )
 def release_changes_mart(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
     """One row per published figure that changed between consecutive releases of a data set.
@@ -28,7 +30,8 @@ def release_changes_mart(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mate
     Source: every release folder of each staged EES data set under data/raw/ (older layouts
     mapped to the current one), and the NPQ figures quoted in release text (original 2022/23
     text -> corrected text). `change` is added, removed or revised; values are as published,
-    symbols included. Read it before trusting a chart drawn from a new release.
+    symbols included. Read it before trusting a chart drawn from a new release. Columns:
+    pipelines/sql/marts/release_changes.yml.
     """
     parts = [pl.DataFrame(schema=CHANGES_SCHEMA)]
     for source in (s for s in SOURCES.values() if s.in_pipeline and s.layout == "ees"):
@@ -68,7 +71,8 @@ def release_changes_mart(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mate
                 )
             )
         write_frame(con, "marts", "release_changes", pl.concat(parts, how="vertical"))
-        return dg.MaterializeResult(metadata=table_metadata(con, "marts", "release_changes"))
+        metadata = table_metadata(con, "marts", "release_changes")
+        return dg.MaterializeResult(metadata=described(metadata, con, "marts", "release_changes"))
 
 
 @dg.asset_check(

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipelines.dictionary import definition_metadata, described
 from pipelines.policy import takeup_params
 from pipelines.quality.checks import check_table
 from pipelines.warehouse import build_from_sql, read_sql, sql_description, table_metadata
@@ -43,13 +44,16 @@ def sql_mart(
         deps=[dg.AssetKey(dep.split("/")) for dep in reads],
         group_name="marts",
         kinds={"duckdb", "sql"},
-        description=sql_description("marts", name) + f"\n\nSQL: pipelines/sql/marts/{name}.sql",
+        description=sql_description("marts", name)
+        + f"\n\nSQL: pipelines/sql/marts/{name}.sql; columns: pipelines/sql/marts/{name}.yml",
+        metadata=definition_metadata(name),
     )
     def _mart(duckdb: DuckDBResource) -> dg.MaterializeResult:
         params = {k: v for k, v in parameters().items() if f"${k}" in read_sql("marts", name)}
         with duckdb.get_connection() as con:
             build_from_sql(con, "marts", name, params)
-            return dg.MaterializeResult(metadata=table_metadata(con, "marts", name))
+            metadata = described(table_metadata(con, "marts", name), con, "marts", name)
+            return dg.MaterializeResult(metadata=metadata)
 
     return _mart
 

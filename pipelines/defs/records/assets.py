@@ -24,6 +24,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.resources import ProjectPaths
+from pipelines.dictionary import definition_metadata, described
 from pipelines.paths import SQL_DIR
 from pipelines.quality.checks import check_table
 from pipelines.records import inputs
@@ -180,7 +181,9 @@ def record_mart(name: str) -> dg.AssetsDefinition:
         group_name=RECORDS_GROUP,
         kinds={"duckdb"},
         description=f"{sql.splitlines()[0].removeprefix('-- ')}\n\nSQL: pipelines/sql/records/"
-        f"{name}.sql; definition: pipelines/records/MARTS.md. Before disclosure control.",
+        f"{name}.sql; definition: pipelines/records/MARTS.md. Before disclosure control; the "
+        f"column schema describes the published form (pipelines/sql/records/{name}.yml).",
+        metadata=definition_metadata(name),
     )
     def _mart(records_duckdb: DuckDBResource) -> dg.MaterializeResult:
         with records_duckdb.get_connection() as con:
@@ -188,7 +191,8 @@ def record_mart(name: str) -> dg.AssetsDefinition:
             con.execute("CREATE SCHEMA IF NOT EXISTS marts")
             con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS {sql}")
             rows = con.sql(f"SELECT count(*) FROM marts.{name}").fetchall()[0][0]
-        return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+            metadata = described({"dagster/row_count": rows}, con, "marts", name)
+        return dg.MaterializeResult(metadata=metadata)
 
     return _mart
 

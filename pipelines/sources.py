@@ -57,7 +57,7 @@ class Source:
     data_set_id: str
     page_url: str
     download_url: str
-    route: str  # ees-catalogue-csv | ees-api | gias | ofsted-mi | performance-tables
+    route: str  # ees-catalogue-csv | ees-api | gias | ofsted-mi | performance-tables | embedded
     geography: tuple[str, ...]
     filters: tuple[str, ...]
     indicators: tuple[str, ...]
@@ -461,6 +461,141 @@ GIAS = Source(
     max_bytes=128 * MIB,
 )
 
+# Real files embedded from a public DfE analysts' repository (issue 16); the manifest of each
+# release names it (`origin`). The EES data set id of the ECF participants file is known only by
+# its first 8 hex digits, so no catalogue URL is built for these.
+_ECF_ORIGIN = (
+    "https://github.com/dfe-analytical-services/hackathon-2025-llm-stats-qa/tree/"
+    "d77d7b73673d3fc860341f21cb1fcaa7a6d4e655/Data"
+)
+_ECF_PARTICIPANTS_INDICATORS = (
+    "total_ects_count",
+    "cumulative_ects",
+    "count_swfc_ects",
+    "breakdown_percent_ect",
+    "breakdown_percent_swfc_ect",
+    "programme_percent_ect",
+    "programme_percent_swfc_ect",
+)
+
+ECF_PARTICIPANTS = Source(
+    name="ecf_participants",
+    title="ECF participants (early career teachers starting induction)",
+    publication=NPQ_PUBLICATION,
+    data_set_id="69eb39b1",
+    page_url=_ECF_ORIGIN,
+    download_url=_ECF_ORIGIN,
+    route="embedded",
+    geography=LOCAL,
+    filters=("programme", "breakdown", "group_name"),
+    indicators=_ECF_PARTICIPANTS_INDICATORS,
+    releases={
+        "2024/25": ReleaseShape(
+            (*TIME, *LOCAL, "programme", "breakdown", "group_name", *_ECF_PARTICIPANTS_INDICATORS)
+        )
+    },
+    in_pipeline=True,
+)
+
+ECF_MENTORS = Source(
+    name="ecf_mentors",
+    title="ECF mentors trained (provider-led)",
+    publication=NPQ_PUBLICATION,
+    data_set_id="teacher_leader_development_ecf_mentor_2024_25",
+    page_url=_ECF_ORIGIN,
+    download_url=_ECF_ORIGIN,
+    route="embedded",
+    geography=LOCAL,
+    filters=("breakdown", "group_name"),
+    indicators=("total_mentors_trained_count_provider_led", "breakdown_percent_mentor"),
+    in_pipeline=True,
+)
+
+ECF_RETENTION = Source(
+    name="ecf_retention",
+    title="ECF retention (early career teachers retained one to three years after induction)",
+    publication=NPQ_PUBLICATION,
+    data_set_id="teacher_leader_development_ecf_retention_2024_25",
+    page_url=_ECF_ORIGIN,
+    download_url=_ECF_ORIGIN,
+    route="embedded",
+    geography=SUB_NATIONAL,
+    filters=("programme", "breakdown", "group_name"),
+    indicators=(
+        "count_swfc_ects",
+        "count_one_year_retention",
+        "count_two_year_retention",
+        "count_three_year_retention",
+        "percent_one_year_retention",
+        "percent_two_year_retention",
+        "percent_three_year_retention",
+    ),
+    in_pipeline=True,
+)
+
+# The 2023/24 revised national characteristics file in its own (pre-2024/25) layout: one filter
+# column per pupil characteristic, `breakdown` naming the one that is not Total. KS4_NATIONAL
+# above is the 2024/25 data set in the harmonised layout (not embedded).
+_KS4_CHAR_FILTERS = (
+    "version",
+    "establishment_type_group",
+    "breakdown",
+    "sex",
+    "ethnicity_major",
+    "ethnicity_minor",
+    "free_school_meals",
+    "sen_provision",
+    "sen_status",
+    "sen_primary_need",
+    "disadvantage",
+    "first_language",
+    "admission_type",
+    "religious_denomination",
+)
+_KS4_CHAR_INDICATORS = (
+    "t_schools",
+    "t_pupils",
+    "t_att8",
+    "avg_att8",
+    "t_entbasics",
+    "pt_entbasics",
+    "t_l2basics_95",
+    "pt_l2basics_95",
+    "t_l2basics_94",
+    "pt_l2basics_94",
+    "t_ebacc_e_ptq_ee",
+    "pt_ebacc_e_ptq_ee",
+    "t_ebacc_95",
+    "pt_ebacc_95",
+    "t_ebacc_94",
+    "pt_ebacc_94",
+    "t_ebaccaps",
+    "avg_ebaccaps",
+    "t_inp8calc",
+    "t_p8score",
+    "avg_p8score",
+    "p8score_ci_low",
+    "p8score_ci_upp",
+)
+
+KS4_NATIONAL_CHAR = Source(
+    name="ks4_national_char",
+    title="KS4 national characteristics data (2023/24 revised; 2018/19 to 2023/24)",
+    publication="Key stage 4 performance",
+    data_set_id="202324_national_char_data_revised",
+    page_url=_ECF_ORIGIN,
+    download_url=_ECF_ORIGIN,
+    route="embedded",
+    geography=NATIONAL,
+    filters=_KS4_CHAR_FILTERS,
+    indicators=_KS4_CHAR_INDICATORS,
+    releases={
+        "2023/24": ReleaseShape((*TIME, *NATIONAL, *_KS4_CHAR_FILTERS, *_KS4_CHAR_INDICATORS))
+    },
+    signed=("t_p8score", "avg_p8score", "p8score_ci_low", "p8score_ci_upp"),
+    in_pipeline=True,
+)
+
 SOURCES: dict[str, Source] = {
     s.name: s
     for s in (
@@ -475,6 +610,10 @@ SOURCES: dict[str, Source] = {
         KS4_SCHOOL_LEVEL,
         OFSTED_OUTCOMES,
         GIAS,
+        ECF_PARTICIPANTS,
+        ECF_MENTORS,
+        ECF_RETENTION,
+        KS4_NATIONAL_CHAR,
     )
 }
 

@@ -209,6 +209,11 @@ def test_definitions_snapshot():
         "npq_workforce",
         "workforce_teacher_characteristics",
         "spc_pupils_ethnicity_and_language",
+        # real files embedded for issue 16 (ECF, KS4 national characteristics)
+        "ecf_participants",
+        "ecf_mentors",
+        "ecf_retention",
+        "ks4_national_char",
         # school-level lists and performance tables
         "gias_establishments",
         "ks4_school_performance",
@@ -318,6 +323,13 @@ def test_definitions_snapshot():
             sorted([*charts, *(f"marts/{name}" for name in marts)]),
         ),
     }
+    # Marts over the embedded real sources: built and checked, not yet published.
+    real_marts = {
+        "ecf_participants_by_characteristic": ["staging/ecf_participants"],
+        "ecf_retention_by_characteristic": ["staging/ecf_retention"],
+        "ks4_attainment_gaps": ["staging/ks4_national_char"],
+    }
+    expected |= {f"marts/{name}": ("marts", reads) for name, reads in real_marts.items()}
     # The record-level path: its own group, job and publication.
     record_marts = [
         "rec_npq_takeup_by_year",
@@ -342,7 +354,7 @@ def test_definitions_snapshot():
         for k in graph.asset_check_keys
     }
     assert checks == {f"staging/{n}:expectation_suite": True for n in staged} | {
-        f"marts/{n}:expectation_suite": True for n in [*marts, *record_marts]
+        f"marts/{n}:expectation_suite": True for n in [*marts, *real_marts, *record_marts]
     } | {
         f"staging/rec_record_years:expectation_suite_{t}": True
         for t in ("rec_teacher_census_cube", "rec_npq_cube", "rec_npq_unique")

@@ -48,6 +48,7 @@ def protect(
     by: list[str] | None = None,
     rates: dict[str, str | None] | None = None,
     rule: Rule = Rule(),
+    rounding: int | None = None,
 ) -> pl.DataFrame:
     """Withhold small counts and every cell that would give one away, in tables with margins.
 
@@ -62,7 +63,17 @@ def protect(
     denominator: "row" (the total of the cell's row), "column", or None (a denominator not in
     the table). A rate is withheld with its count, and with its denominator: a published count
     beside its published share would give the withheld total away.
+
+    `rounding`: publish every count rounded to this base instead of withholding small ones
+    (see `protect_publication`); a cell is withheld only where the rounded figures would still
+    give a small count away exactly. Rates cannot be published beside rounded counts (they
+    would give the exact counts back), so `rates` must then be empty.
     """
+    if rounding and rates:
+        raise ValueError(
+            "rates built on exact counts cannot be published beside rounded counts: compute "
+            "them from the rounded counts instead"
+        )
     status = f"{count}_status"
     if status not in frame.columns:
         frame = frame.with_columns(
@@ -78,7 +89,13 @@ def protect(
         ("derived", frame.filter(pl.col(status) == "value")),
         ("unknown", frame.filter(pl.col(status) != "value")),
     ):
-        declaration.add_cells(rows.with_columns(pl.col(count).fill_null(0)), ids, count, kind)
+        declaration.add_cells(
+            rows.with_columns(pl.col(count).fill_null(0)),
+            ids,
+            count,
+            kind,
+            base=rounding if kind == "derived" else None,
+        )
     total = rule.total_label
     for along in (column, row):
         labels = sorted(set(frame[along].to_list()) - {total})
@@ -94,7 +111,10 @@ def protect(
             )
         )
     chosen = protect_publication(declaration, rule).select(
-        pl.col("cell").alias("_cell"), pl.col("withheld").alias("_withheld"), "suppression"
+        pl.col("cell").alias("_cell"),
+        pl.col("withheld").alias("_withheld"),
+        "suppression",
+        pl.col("published").alias("_published"),
     )
     out = (
         frame.with_columns(ids.alias("_cell"))
@@ -107,7 +127,12 @@ def protect(
     hidden = pl.col("_withheld") & (pl.col(status) == "value")
     withheld = pl.col("_withheld")
     out = out.with_columns(
-        pl.when(hidden).then(None).otherwise(pl.col(count)).alias(count),
+        pl.when(hidden)
+        .then(None)
+        .when(pl.col(status) == "value")
+        .then(pl.col("_published"))
+        .otherwise(pl.col(count))
+        .alias(count),
         pl.when(hidden).then(pl.lit(SUPPRESSED)).otherwise(pl.col(status)).alias(status),
     )
     for rate, denominator in (rates or {}).items():
@@ -124,7 +149,7 @@ def protect(
             .otherwise(pl.col(rate_status) if rate_status in out.columns else pl.lit("value"))
             .alias(rate_status),
         )
-    return out.drop("_cell", "_withheld")
+    return out.drop("_cell", "_withheld", "_published")
 
 
 def audit(
@@ -240,24 +265,35 @@ def cell_id(*parts: pl.Expr | str) -> pl.Expr:
 
 @dataclass
 class Declaration:
-    """A publication's cells (`cell`, `value`, `kind`) and equations (`eq`, `cell`, `coef`:
-    sum of coef x cell = 0 for each `eq`), added table by table."""
+    """A publication's cells (`cell`, `value`, `kind`, `base`) and equations (`eq`, `cell`,
+    `coef`: sum of coef x cell = 0 for each `eq`), added table by table. `base`, for derived
+    cells only, chooses rounding to that base instead of suppression for the cell's table."""
 
     cells: list[pl.DataFrame]
     equations: list[pl.DataFrame]
 
     def __init__(self) -> None:
-        self.cells = [pl.DataFrame({"cell": [ONE], "value": [1.0], "kind": ["official"]})]
+        self.cells = [
+            pl.DataFrame(
+                {"cell": [ONE], "value": [1.0], "kind": ["official"], "base": [None]},
+                schema_overrides={"base": pl.Int64},
+            )
+        ]
         self.equations = []
 
-    def add_cells(self, frame: pl.DataFrame, cell: pl.Expr, value: str, kind: str) -> None:
+    def add_cells(
+        self, frame: pl.DataFrame, cell: pl.Expr, value: str, kind: str, base: int | None = None
+    ) -> None:
         if kind not in CELL_KINDS:
             raise ValueError(f"unknown cell kind {kind!r}")
+        if base is not None and (kind != "derived" or base < 2):
+            raise ValueError("only derived cells can be rounded, to a base of 2 or more")
         self.cells.append(
             frame.select(
                 cell.alias("cell"),
                 pl.col(value).cast(pl.Float64).alias("value"),
                 pl.lit(kind).alias("kind"),
+                pl.lit(base, pl.Int64).alias("base"),
             )
         )
 
@@ -282,16 +318,26 @@ class Declaration:
 
 def protect_publication(declaration: Declaration, rule: Rule = PUBLICATION_RULE) -> pl.DataFrame:
     """Choose the cells to withhold over the whole declaration. Returns the cells with
-    `withheld` (bool), `suppression` (`primary`, `secondary` or null) and `given_away`: a
+    `withheld` (bool), `suppression` (`primary`, `secondary` or null), `given_away`: a
     derived cell that official or already-published cells alone pin down (withholding it
-    would hide nothing, so it is published; the caller says where else it can be read)."""
+    would hide nothing, so it is published; the caller says where else it can be read), and
+    `published`: the figure to print (null when withheld).
+
+    Rounding (a derived cell declared with a `base`): the cell is published rounded half up
+    to a multiple of its base, so a reader knows only that the count lies within half a base
+    of it; small counts are not withheld for being small. Rounded cells are unknowns bounded
+    by that interval in the audit, and one is exposed only when the published figures give
+    it away exactly (a range under 1) while it could be below the threshold; then a partner
+    is withheld, as for suppression."""
     cells, equations = declaration.frames()
     system = _System(cells, equations, rule)
     system.solve()
     system.release_implied()
     withheld = system.withheld & ~system.given_away
+    published = np.where(system.rounded, system.shown, system.value)
     return cells.with_columns(
         withheld=pl.Series(withheld),
+        published=pl.Series(np.where(withheld, np.nan, published)).fill_nan(None),
         given_away=pl.Series(system.given_away),
         suppression=pl.Series(
             [
@@ -319,10 +365,17 @@ class _System:
         latent = kind == "latent"
         small = self.value < rule.threshold
         earlier = kind == "withheld"
-        self.primary = self.derived & small
+        base = cells["base"].fill_null(0).to_numpy()
+        self.rounded = self.derived & (base > 1)
+        step = np.where(self.rounded, base, 1)
+        self.shown = np.floor(self.value / step + 0.5) * step  # rounded half up
+        # what a reader knows of a rounded cell: within half a base of the figure shown
+        self.lower = np.maximum(0.0, self.shown - step // 2)
+        self.upper = self.shown + (step + 1) // 2 - 1
+        self.primary = self.derived & small & ~self.rounded
         self.withheld = self.primary | latent | earlier | (kind == "unknown")
         # cells whose range must stay wide: every withheld derived cell, small latent ones
-        self.guard = self.primary | (latent & small) | earlier
+        self.guard = self.primary | (latent & small) | earlier | (self.rounded & small)
         rows = eqs["r"].to_numpy()
         self.a = csr_matrix(
             (eqs["coef"].to_numpy(), (rows, eqs["i"].to_numpy())),
@@ -338,6 +391,16 @@ class _System:
     def secondary(self) -> np.ndarray:
         return self.withheld & self.derived & ~self.primary
 
+    @property
+    def hidden(self) -> np.ndarray:
+        """Cells a reader does not know exactly: withheld, or shown rounded."""
+        return self.withheld | self.rounded
+
+    def _exposed(self, cell: int, low: float, high: float) -> bool:
+        if self.rounded[cell] and not self.withheld[cell]:
+            return high - low < 1 - 1e-6 and low < self.rule.threshold  # recovered exactly
+        return _exposed(low, high, self.rule)
+
     def solve(self) -> None:
         # One exposure at a time: each partner withheld may free other cells too.
         while True:
@@ -351,6 +414,7 @@ class _System:
                 self.guard[cell] = False
                 continue
             self.withheld[partner] = True
+            self.safe.discard(partner)  # a rounded cell withheld is held to the wider range
             self.guard |= self.withheld & self.derived & ~self.given_away
 
     def release_implied(self) -> None:
@@ -368,18 +432,25 @@ class _System:
     def _groups(self):
         """Each group of unknowns linked through shared equations: its cells, and a function
         giving the HiGHS ranges over the group's equations (None when it has none)."""
-        columns = np.flatnonzero(self.withheld)
+        columns = np.flatnonzero(self.hidden)
         if not len(columns):
             return
         hidden = self.a[:, columns].tocsc()
         _, label = connected_components_of((hidden != 0).astype(np.int8))
-        constants = -(self.a @ np.where(self.withheld, 0.0, self.value))
+        constants = -(self.a @ np.where(self.hidden, 0.0, self.value))
+        bounded = self.rounded & ~self.withheld
+        lower = np.where(bounded, self.lower, 0.0)[columns]
+        upper = np.where(bounded, self.upper, np.inf)[columns]
         for component in np.unique(label):
             members = np.flatnonzero(label == component)
 
             def ranges(members=members):
                 rows = np.unique(hidden[:, members].nonzero()[0])
-                return _Ranges(hidden[rows][:, members], constants[rows]) if len(rows) else None
+                if not len(rows):
+                    return None
+                return _Ranges(
+                    hidden[rows][:, members], constants[rows], lower[members], upper[members]
+                )
 
             yield columns[members], ranges
 
@@ -389,10 +460,12 @@ class _System:
         than the threshold."""
         hidden = self.a[:, self.withheld].tocsr()
         columns = np.flatnonzero(self.withheld)
-        known = self.a @ np.where(self.withheld, 0.0, self.value)  # sum over published cells
+        known = self.a @ np.where(self.hidden, 0.0, self.value)  # sum over exact published cells
         positive = np.asarray((hidden > 0).sum(axis=1)).ravel()
         negative = np.asarray((hidden < 0).sum(axis=1)).ravel()
-        for r in np.flatnonzero((positive + negative) > 0):
+        # an equation with a rounded cell in it is left to the linear programme
+        rounded = np.asarray((self.a[:, self.rounded & ~self.withheld] != 0).sum(axis=1)).ravel()
+        for r in np.flatnonzero(((positive + negative) > 0) & (rounded == 0)):
             start, end = hidden.indptr[r], hidden.indptr[r + 1]
             members = columns[hidden.indices[start:end]]
             if len(members) == 1:  # pinned to one value: exposed when that is small
@@ -416,7 +489,7 @@ class _System:
             ]
             solver = ranges() if todo else None
             for position, cell in todo:
-                if solver is not None and _exposed(*solver.of(position), self.rule):
+                if solver is not None and self._exposed(cell, *solver.of(position)):
                     return cell, None
                 self.safe.add(cell)
         return None
@@ -443,7 +516,7 @@ class _System:
             candidates = [j for j in near if self.derived[j] and not self.withheld[j]]
             if candidates:
                 return min(candidates, key=self._cost)
-            frontier = {j for j in near - seen if self.withheld[j]}
+            frontier = {j for j in near - seen if self.hidden[j]}
             seen |= frontier
         return None
 
@@ -464,10 +537,11 @@ def _exposed(low: float, high: float, rule: Rule) -> bool:
 
 
 class _Ranges:
-    """The smallest and largest value each unknown can take, given `a x = b` and x >= 0: one
-    HiGHS model, re-solved with a new objective for each unknown (warm-started)."""
+    """The smallest and largest value each unknown can take, given `a x = b` and
+    `lower <= x <= upper` (x >= 0 when no bounds are given): one HiGHS model, re-solved with a
+    new objective for each unknown (warm-started)."""
 
-    def __init__(self, a, b: np.ndarray) -> None:
+    def __init__(self, a, b: np.ndarray, lower=None, upper=None) -> None:
         import highspy
 
         a = a.tocsc()
@@ -475,7 +549,12 @@ class _Ranges:
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n, a.shape[0]
         lp.col_cost_ = np.zeros(n)
-        lp.col_lower_, lp.col_upper_ = np.zeros(n), np.full(n, highspy.kHighsInf)
+        lp.col_lower_ = np.zeros(n) if lower is None else np.asarray(lower, dtype=float)
+        lp.col_upper_ = (
+            np.full(n, highspy.kHighsInf)
+            if upper is None
+            else np.where(np.isinf(upper), highspy.kHighsInf, upper).astype(float)
+        )
         lp.row_lower_ = lp.row_upper_ = np.asarray(b, dtype=float)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_, lp.a_matrix_.index_ = a.indptr, a.indices

@@ -159,3 +159,98 @@ def test_inconsistent_totals_are_refused():
     )
     with pytest.raises(ValueError, match="do not add up"):
         protect(table, row="row", column="col", count="n", rule=Rule(threshold=5))
+
+
+def _bounded_ranges(full: np.ndarray, hidden: np.ndarray, rounded: dict, base: int):
+    """The attacker of `_ranges_from_scratch`, who also knows each rounded cell lies within
+    half a base of its published value (rounded half up, never below zero)."""
+    n_rows, n_cols = full.shape[0] - 1, full.shape[1] - 1
+    unknown = sorted(set(zip(*np.nonzero(hidden), strict=True)) | set(rounded))
+    index = {cell: k for k, cell in enumerate(unknown)}
+    equations, constants = [], []
+
+    def relation(cells, total):
+        a, b = np.zeros(len(index)), 0.0
+        for cell, sign in [*((c, 1.0) for c in cells), (total, -1.0)]:
+            if cell in index:
+                a[index[cell]] += sign
+            else:
+                b -= sign * full[cell]
+        equations.append(a)
+        constants.append(b)
+
+    for i in range(n_rows + 1):
+        relation([(i, j) for j in range(n_cols)], (i, n_cols))
+    for j in range(n_cols + 1):
+        relation([(i, j) for i in range(n_rows)], (n_rows, j))
+    bounds = [
+        (max(0, rounded[c] - base // 2), rounded[c] + (base + 1) // 2 - 1)
+        if c in rounded and not hidden[c]
+        else (0, None)
+        for c in unknown
+    ]
+    out = {}
+    for cell, k in index.items():
+        c = np.zeros(len(index))
+        c[k] = 1
+        lo = linprog(c, A_eq=equations, b_eq=constants, bounds=bounds, method="highs")
+        hi = linprog(-c, A_eq=equations, b_eq=constants, bounds=bounds, method="highs")
+        assert lo.status == 0
+        out[cell] = (lo.fun, np.inf if hi.status == 3 else -hi.fun)
+    return out
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inner=tables, base=st.sampled_from([3, 5, 10]))
+def test_rounding_to_a_base_publishes_rounded_counts_none_exactly_recoverable(inner, base):
+    rule = Rule(threshold=10)
+    table = _long(inner)
+    out = protect(table, row="row", column="col", count="n", rule=rule, rounding=base)
+
+    joined = table.join(out, on=["row", "col"], suffix="_pub")
+    shown = joined.filter(pl.col("n_status") == "value")
+    # every figure shown is a multiple of the base, within half a base of the count
+    assert (shown["n_pub"] % base == 0).all()
+    assert ((shown["n_pub"] - shown["n"]).abs() <= base / 2).all()
+    # no small count can be recovered exactly, rounded or withheld
+    full = table["n"].to_numpy().reshape(inner.shape[0] + 1, inner.shape[1] + 1)
+    status = out["n_status"].to_numpy().reshape(full.shape)
+    published = out["n"].to_numpy().reshape(full.shape)
+    hidden = status == "c"
+    rounded = {c: published[c] for c in zip(*np.nonzero(~hidden), strict=True)}
+    for cell, (low, high) in _bounded_ranges(full, hidden, rounded, base).items():
+        if hidden[cell]:
+            assert high - low >= rule.min_range or low >= rule.threshold, cell
+        else:
+            assert high - low >= 1 - 1e-6 or low >= rule.threshold, cell
+
+
+def test_rounding_needs_no_suppression_in_a_table_that_protects_itself():
+    inner = np.array([[3, 40, 52], [61, 70, 80]])
+    out = protect(_long(inner), row="row", column="col", count="n", rounding=5)
+    assert (out["n_status"] == "value").all()
+    assert out.filter((pl.col("row") == "r0") & (pl.col("col") == "k0"))["n"][0] == 5
+
+
+def test_rates_cannot_be_published_beside_rounded_counts():
+    table = _long(np.array([[2, 40], [60, 70]])).with_columns(share=pl.lit(0.5))
+    with pytest.raises(ValueError, match="rounded"):
+        protect(table, row="row", column="col", count="n", rates={"share": "row"}, rounding=5)
+
+
+def test_rounding_that_would_give_counts_back_exactly_is_backed_by_suppression():
+    inner = np.array([[7, 2], [6, 11]])
+    table = _long(inner)
+    full = table["n"].to_numpy().reshape(3, 3)
+    everything = {c: np.floor(full[c] / 5 + 0.5) * 5 for c in np.ndindex(full.shape)}
+    # rounded to 5 alone, the margins give every cell back exactly
+    naive = _bounded_ranges(full, np.zeros(full.shape, dtype=bool), everything, 5)
+    assert naive[(0, 1)] == (2.0, 2.0)
+
+    out = protect(table, row="row", column="col", count="n", rounding=5)
+    hidden = (out["n_status"] == "c").to_numpy().reshape(full.shape)
+    assert hidden.any()
+    shown = out["n"].to_numpy().reshape(full.shape)
+    rounded = {c: shown[c] for c in zip(*np.nonzero(~hidden), strict=True)}
+    for cell, (low, high) in _bounded_ranges(full, hidden, rounded, 5).items():
+        assert high - low >= (Rule().min_range if hidden[cell] else 1) or low >= 10, cell

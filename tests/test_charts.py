@@ -8,6 +8,7 @@ import pytest
 from matplotlib.ticker import FuncFormatter
 
 from pipelines.charts.pack import PACK, draw
+from pipelines.charts.representation import npq_pipeline
 from pipelines.charts.style import (
     DARK_BLUE,
     PERCENT,
@@ -407,10 +408,11 @@ def test_rule_half_page_squeezes_a_tall_chart():
     ax.set_ylim(-1, 40)
     spec = ChartSpec("tall", "A tall chart", "Alt", "DfE")
     finish(fig, ax, spec)
+    height = fig.get_size_inches()[1]
     problems = chart_problems(fig, spec)
     assert not any(p.startswith("full column") for p in problems), problems
     assert any(p.startswith("half page") and "overlaps" in p for p in problems)
-    assert fig.get_size_inches()[1] == pytest.approx(20 / 2.54)  # size restored
+    assert fig.get_size_inches()[1] == pytest.approx(height)  # size restored
 
 
 def test_rule_text_and_marks_pass_wcag_contrast():
@@ -470,7 +472,6 @@ NOT_YET_FIXED = {
     "pilot_participant_flow",
     "rep_gap_trends",
     "rep_leaky_pipeline",
-    "rep_npq_pipeline",
     "rep_regional_gaps",
 }
 
@@ -503,3 +504,72 @@ def test_every_chart_keeps_the_rules(pack_marts, name, request):
         request.applymarker(pytest.mark.xfail(strict=True, reason="chart not yet redrawn"))
     fig, spec, _ = draw(name, pack_marts)
     assert chart_problems(fig, spec) == []
+
+
+# --- rep_npq_pipeline ---------------------------------------------------------------------------
+
+NPQ_FEEDERS = (
+    # grade, order, ethnic minority share, female share
+    ("Classroom teacher", 1, 12.6, 76.8),
+    ("Assistant head teacher", 2, 8.5, 68.7),
+    ("Deputy head teacher", 4, 7.2, 70.4),
+    ("Head teacher", 5, 4.9, 68.9),
+)
+
+
+def npq_pipeline_mart(robust: dict[str, bool] | None = None) -> pl.DataFrame:
+    """All-course NPQ participants (16.2% ethnic minority, 75.4% female) against four grades;
+    `robust` overrides gap_sign_robust of the ethnic minority gap by grade."""
+    robust = robust or {}
+    rows = []
+    for group_set, group, npq, column in (
+        ("ethnicity_white_vs_minority", "Ethnic minority", 16.2, 2),
+        ("sex", "Female", 75.4, 3),
+    ):
+        for feeder in NPQ_FEEDERS:
+            gap = npq - feeder[column]
+            rows.append(
+                {
+                    "academic_year": "2024/25",
+                    "year_start": 2024,
+                    "funding": "Overall",
+                    "course_code": "All",
+                    "course_name": "All NPQs",
+                    "feeder_grade": feeder[0],
+                    "feeder_order": feeder[1],
+                    "group_set": group_set,
+                    "group_name": group,
+                    "npq_participants": 5000.0,
+                    "npq_share_pct": npq,
+                    "feeder_headcount": 20000.0,
+                    "feeder_share_pct": feeder[column],
+                    "gap_pp": gap,
+                    "gap_pp_lower_bound": gap - 3,
+                    "gap_pp_upper_bound": gap + 3,
+                    "gap_sign_robust": robust.get(feeder[0], True) if column == 2 else True,
+                    "low_count": False,
+                    "provenance": "synthetic",
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def test_npq_pipeline_title_claim_follows_the_robustness_flag():
+    _, robust_spec, _ = npq_pipeline(npq_pipeline_mart())
+    assert "more ethnically diverse than every teacher grade" in robust_spec.title
+    _, spec, _ = npq_pipeline(npq_pipeline_mart({"Classroom teacher": False}))
+    assert "every teacher grade" not in spec.title
+    assert "not clearly more than classroom teachers (12.6%)" in spec.title
+    assert "unknown ethnicity" in spec.title
+
+
+def test_npq_pipeline_ticks_exact_and_canvas_filled():
+    fig, spec, _ = npq_pipeline(npq_pipeline_mart())
+    assert not [p for p in chart_problems(fig, spec) if "sits at" in p]
+    for ax in fig.axes:  # any tick the locator picks reads as its position
+        assert ax.xaxis.get_major_formatter()(2.5) == "2.5%"
+    fig.canvas.draw()
+    # the panels fill the figure's width: no third of the canvas left empty
+    right = max(ax.get_position().x1 for ax in fig.axes)
+    left = min(ax.get_position().x0 for ax in fig.axes)
+    assert right > 0.9 and left < 0.4

@@ -21,6 +21,7 @@ from pipelines.charts.style import (
     DARK_PINK,
     LIGHT_PURPLE,
     ORANGE,
+    PERCENT,
     TEXT,
     TURQUOISE,
     ChartSpec,
@@ -73,7 +74,6 @@ PLURAL = {
     "Leadership": "leadership teachers",
     "All teachers": "all teachers",
 }
-PERCENT = FuncFormatter(lambda v, _: f"{v:.0f}%")
 
 
 def _is_synthetic(frame: pl.DataFrame) -> bool:
@@ -409,6 +409,30 @@ def gap_trends(
 # --- 3. NPQ participants against their feeder grades ---------------------------------------------
 
 
+def _npq_claim(minority: pl.DataFrame) -> str:
+    """What the title may claim, from the mart's flags: more diverse than a grade only where the
+    gap is positive and its sign survives unknown ethnicity (gap_sign_robust)."""
+    rows = list(minority.iter_rows(named=True))
+    robust = [r for r in rows if r["gap_pp"] > 0 and r["gap_sign_robust"]]
+    unclear = [r for r in rows if r not in robust]
+
+    def grades(group: list[dict]) -> str:
+        names = [f"{PLURAL[r['feeder_grade']]} ({r['feeder_share_pct']:.1f}%)" for r in group]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+    if not unclear:
+        return (
+            "more ethnically diverse than every teacher grade, even with unknown ethnicity bounded"
+        )
+    if not robust:
+        return "not clearly more ethnically diverse than any teacher grade"
+    more = grades(robust) if len(robust) <= 2 else f"{len(robust)} of {len(rows)} teacher grades"
+    return (
+        f"more than {more}, but not clearly more than {grades(unclear)} once unknown "
+        "ethnicity is bounded"
+    )
+
+
 def npq_pipeline(
     mart: pl.DataFrame, funding: str = "Overall", year: str | None = None
 ) -> tuple[Figure, ChartSpec, pl.DataFrame]:
@@ -455,16 +479,8 @@ def npq_pipeline(
     synthetic = _is_synthetic(data)
     minority = data.filter(pl.col("group_name") == "Ethnic minority")
     heads = minority.filter(pl.col("feeder_grade") == "Head teacher").row(0, named=True)
-    higher = minority.filter(pl.col("gap_pp") > 0)["feeder_grade"].to_list()
-    if len(higher) == minority.height:
-        lead = "more ethnically diverse than every teacher grade"
-    elif higher:
-        lead = "more ethnically diverse than " + ", ".join(PLURAL[g] for g in higher)
-    else:
-        lead = "no more ethnically diverse than any teacher grade"
-    title = (
-        f"NPQ participants in {year} were {lead}: {heads['npq_share_pct']:.1f}% ethnic "
-        f"minority against {heads['feeder_share_pct']:.1f}% of head teachers"
+    title = f"NPQ participants in {year} were {heads['npq_share_pct']:.1f}% ethnic minority: " + (
+        _npq_claim(minority)
     )
     alt = (
         ("SYNTHETIC DATA, illustrative only. " if synthetic else "")
@@ -489,6 +505,9 @@ def npq_pipeline(
         "made yet; marts.rep_npq_pipeline holds each course's feeder benchmark.",
         "NPQ participants include people outside state-funded schools; teachers are the "
         "state-funded workforce. " + CENSUS_NOTE,
+        "*: the gap between NPQ participants and this grade could change sign once people of "
+        "unknown or refused ethnicity (or sex) are counted either way (gap_sign_robust false "
+        "in marts.rep_npq_pipeline).",
         *_low_count_note(data, "bars"),
     ]
     if synthetic:
@@ -503,7 +522,7 @@ def npq_pipeline(
         generator=f"{NPQ_GENERATOR} and {WORKFORCE_GENERATOR}",
     )
 
-    fig, axes = _panels(1, len(panels), figsize=full_column(10), sharey=False)
+    fig, axes = _panels(1, len(panels), figsize=full_column(7), sharey=True)
     for ax, (group_set, group, basis) in zip(axes, panels, strict=True):
         _panel_axes(ax, "x")
         d = data.filter((pl.col("group_set") == group_set) & (pl.col("group_name") == group))
@@ -513,6 +532,8 @@ def npq_pipeline(
         values = [float(d["npq_share_pct"][0]), *d["feeder_share_pct"].to_list()]
         colours = [ORANGE, *[DARK_BLUE] * d.height]
         lows = [False, *d["low_count"].to_list()]
+        # '*': the sign of the gap to NPQ participants could reverse with unknown ethnicity
+        marks = ["", *["" if r else "*" for r in d["gap_sign_robust"].fill_null(False)]]
         for i, (value, colour, low) in enumerate(zip(values, colours, lows, strict=True)):
             ax.barh(
                 i,
@@ -521,14 +542,17 @@ def npq_pipeline(
                 edgecolor=colour,
                 hatch="//" if i == 0 else None,
             )
-            ax.text(value + max(values) * 0.02, i, f"{value:.1f}%", va="center", fontsize=9)
+            ax.text(
+                value + max(values) * 0.02, i, f"{value:.1f}%{marks[i]}", va="center", fontsize=9,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5}, zorder=4,
+            )  # fmt: skip
         ax.axvline(values[0], color=ORANGE, linestyle="--", linewidth=1.2)
         ax.set_yticks(range(len(labels)), labels)
-        ax.invert_yaxis()
+        ax.set_ylim(len(labels) - 0.5, -0.5)
         ax.tick_params(axis="y", length=0)
-        ax.set_xlim(0, max(values) * 1.2)
+        ax.set_xlim(0, max(values) * 1.25)
         ax.xaxis.set_major_formatter(PERCENT)
-        ax.set_xlabel(f"{group} (% of {basis})")
+        ax.set_xlabel(f"% of {basis}")
         ax.set_title(f"{group} share", fontsize=10, loc="left", color=TEXT)
     return finish(fig, list(axes), spec), spec, data
 

@@ -2,7 +2,9 @@
 chart is saved.
 
 Every chart is drawn at report size: 16 cm wide (a full column of an A4 report) and, for the
-half-page check, squeezed into 16 cm x 12 cm. At both sizes `chart_problems` finds:
+half-page check, with its panels squeezed to 8 cm tall (half of an A4 text block, 12 cm, less a
+few lines of title and notes; the title and notes keep their own height). At both sizes
+`chart_problems` finds:
 
 - text smaller than 9 pt, text outside the figure, and text boxes that intersect (matplotlib's
   renderer measures every title, label, tick label, legend entry and data label);
@@ -51,7 +53,7 @@ TEXT_SHADE = {TURQUOISE: "#1B7A72", ORANGE: "#B94A0F", LIGHT_PURPLE: "#6F4FA8"}
 
 CM = 1 / 2.54  # inches
 FULL_COLUMN_CM = 16.0
-HALF_PAGE_CM = (16.0, 12.0)
+HALF_PAGE_PANELS_CM = 8.0  # panels' height at half a page: 12 cm less a few lines of notes
 MIN_TEXT_PT = 9.0
 MIN_TEXT_CONTRAST = 4.5
 MIN_LARGE_TEXT_CONTRAST = 3.0  # WCAG: 18 pt, or 14 pt bold
@@ -202,10 +204,16 @@ def wrap(text: str, width_pt: float, size: float, weight: str = "normal") -> str
 
 def finish(fig: Figure, axes: plt.Axes | list[plt.Axes], spec: ChartSpec) -> Figure:
     """Statement title across the top, source line and notes across the bottom (both inside the
-    figure, so the layout makes room for them), and the synthetic watermark if needed."""
-    width_pt = fig.get_figwidth() * 72 * 0.97
+    figure, so the layout makes room for them), and the synthetic watermark if needed. The
+    figure grows by the height of the title and notes, so they never squash the panels."""
+    width_pt = fig.get_figwidth() * 72 * 0.93
+    title = wrap(spec.title, width_pt, 11, "bold")
+    footer = wrap(spec.footer(), width_pt, MIN_TEXT_PT)
+    extra_pt = (title.count("\n") + 1) * 11 * 1.4 + (footer.count("\n") + 1) * MIN_TEXT_PT * 1.5
+    fig.set_size_inches(fig.get_figwidth(), fig.get_figheight() + extra_pt / 72)
+    fig.npq_chrome_inches = extra_pt / 72  # title and notes, for the half-page check
     fig.suptitle(
-        wrap(spec.title, width_pt, 11, "bold"),
+        title,
         x=0.01,
         ha="left",
         fontsize=11,
@@ -213,7 +221,7 @@ def finish(fig: Figure, axes: plt.Axes | list[plt.Axes], spec: ChartSpec) -> Fig
         color=TEXT,
     )
     fig.supxlabel(
-        wrap(spec.footer(), width_pt, MIN_TEXT_PT),
+        footer,
         x=0.01,
         ha="left",
         fontsize=MIN_TEXT_PT,
@@ -428,9 +436,9 @@ def chart_problems(fig: Figure, spec: ChartSpec) -> list[str]:
     if abs(width - FULL_COLUMN_CM * CM) > 1e-6:
         problems.append(f"drawn {width / CM:.1f} cm wide, not a full column ({FULL_COLUMN_CM} cm)")
     problems += _size_problems(fig, "full column")
-    half_w, half_h = HALF_PAGE_CM
-    if height > half_h * CM:
-        fig.set_size_inches(half_w * CM, half_h * CM)
+    half_h = getattr(fig, "npq_chrome_inches", 0.0) + HALF_PAGE_PANELS_CM * CM
+    if height > half_h:
+        fig.set_size_inches(width, half_h)
         problems += _size_problems(fig, "half page")
         fig.set_size_inches(width, height)
         fig.canvas.draw()

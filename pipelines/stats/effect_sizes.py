@@ -491,3 +491,240 @@ def cluster_randomised_effect_sizes(
             )  # fmt: skip
             rows.append(_with_randomisation(row, randomisation, scale if randomisation else 1.0))
     return pl.DataFrame(rows, schema=RESULT_SCHEMA)
+
+
+# --- multisite trials: randomised within sites -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteSizes:
+    """Participants per arm in each site holding both arms (the sites that inform the effect),
+    and the totals N and M over all sites analysed."""
+
+    n_t: np.ndarray
+    n_c: np.ndarray
+    N: float
+    M: float
+
+    @property
+    def n_harmonic(self) -> np.ndarray:
+        """n~_i = n_it n_ic / (n_it + n_ic): the site's effective size for a contrast."""
+        return self.n_t * self.n_c / (self.n_t + self.n_c)
+
+
+def multisite_within(beta, sigma_w2, slope_variance, sizes: SiteSizes):
+    """Within-site effect size of a multisite trial and its SE (Singh, Uwimpuhwe et al., the
+    variance derived for eefAnalytics `mstFREQ`; shared/methods/README.md cites eefAnalytics):
+
+        d_W = beta / sigma_w
+        SE  = sqrt( 1 / sum_i [ sigma_w^2 / (tau^2 + sigma_w^2 / n~_i) ] + d_W^2 / (2N - 4M) )
+
+    tau^2 the variance of the site-by-treatment effects (random slope), n~_i as in `SiteSizes`,
+    the sum over sites holding both arms. The first term is the precision-weighted variance of
+    the average site contrast, over sigma_w^2. Returns (d_W, SE); NumPy broadcasting.
+    """
+    sigma_w2 = np.asarray(sigma_w2, dtype=float)
+    d = np.asarray(beta, dtype=float) / np.sqrt(sigma_w2)
+    weights = sigma_w2[..., None] / (
+        np.asarray(slope_variance, dtype=float)[..., None] + sigma_w2[..., None] / sizes.n_harmonic
+    )
+    var = 1 / weights.sum(axis=-1) + d**2 / (2 * sizes.N - 4 * sizes.M)
+    return d, np.sqrt(var)
+
+
+def multisite_total(beta, sigma_w2, slope_variance, sigma_total2, sizes: SiteSizes):
+    """Total-variance effect size of a multisite trial and its SE (as `multisite_within`, on
+    the total SD: sigma_T^2 = site + within + share treated x (slope variance + 2 covariance)):
+
+        d_T = beta / sigma_T
+        SE  = sqrt( 1 / sum_i [ sigma_T^2 / (tau^2 + sigma_w^2 / n~_i) ] + d_T^2 / (2N - 4M) )
+    """
+    sigma_total2 = np.asarray(sigma_total2, dtype=float)
+    d = np.asarray(beta, dtype=float) / np.sqrt(sigma_total2)
+    per_site = np.asarray(slope_variance, dtype=float)[..., None] + (
+        np.asarray(sigma_w2, dtype=float)[..., None] / sizes.n_harmonic
+    )
+    var = 1 / (sigma_total2[..., None] / per_site).sum(axis=-1) + d**2 / (2 * sizes.N - 4 * sizes.M)
+    return d, np.sqrt(var)
+
+
+@dataclass(frozen=True)
+class SlopeFit:
+    """REML fit of y ~ x + (1 + t | site): fixed effects, the 2 x 2 covariance of the site
+    intercept and site-by-treatment slope, and the within-site (residual) variance."""
+
+    beta: np.ndarray
+    site_covariance: np.ndarray
+    within: float
+
+
+def _random_slope(y: np.ndarray, x: np.ndarray, t: np.ndarray, groups: np.ndarray) -> SlopeFit:
+    """statsmodels MixedLM (REML) of y ~ x + (1 + t | site), correlated intercept and slope, as
+    lme4's `(1 + trt | cluster)` in mstFREQ; the best of several optimiser chains."""
+    model = sm.MixedLM(y, x, groups=groups, exog_re=np.column_stack([np.ones_like(t), t]))
+    best = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", message=".*(boundary|Hessian|singular).*")
+        for method in OPTIMISERS:
+            try:
+                fit = model.fit(reml=True, method=method)
+            except (np.linalg.LinAlgError, ValueError):
+                continue
+            if np.isfinite(fit.llf) and (best is None or fit.llf > best.llf + 1e-9):
+                best = fit
+    if best is None:
+        raise ValueError("the random-slope (site-by-treatment) model could not be fitted")
+    return SlopeFit(np.asarray(best.fe_params), np.asarray(best.cov_re), float(best.scale))
+
+
+def _random_slope_profile(
+    y: np.ndarray, x: np.ndarray, t: np.ndarray, groups: np.ndarray
+) -> SlopeFit:
+    """The same REML fit by profiling out beta and sigma^2 (three parameters left).
+
+    With the site covariance Gamma = sigma^2 L L' (L lower triangular) and Z_i = [1, t_i],
+    V_i = sigma^2 (I + Z_i L L' Z_i'), and by Woodbury
+    V_i^-1 = sigma^-2 (I - Z_i L K_i^-1 L' Z_i'), K_i = I + L' Z_i'Z_i L, log|I + Z_i L L' Z_i'|
+    = log|K_i|. Every GLS quantity is a sum over sites of 2 x 2 products, so the REML
+    criterion (Harville 1977, the one MixedLM maximises)
+
+        -2 l_R = (N - p) log s2 + sum_i log|K_i| + log|X' H^-1 X|
+
+    costs microseconds; it is minimised over L by Nelder-Mead. Same estimates as
+    MixedLM (tested), for the simulations that need thousands of fits.
+    """
+    from scipy.optimize import minimize
+
+    codes = np.unique(groups, return_inverse=True)[1]
+    m = codes.max() + 1
+    z = np.column_stack([np.ones_like(t), t])
+    a = np.zeros((m, 2, 2))
+    np.add.at(a, codes, z[:, :, None] * z[:, None, :])
+    c = np.zeros((m, 2, x.shape[1]))
+    np.add.at(c, codes, z[:, :, None] * x[:, None, :])
+    b = np.zeros((m, 2))
+    np.add.at(b, codes, z * y[:, None])
+    xtx, xty, yty = x.T @ x, x.T @ y, float(y @ y)
+    n, p = x.shape
+
+    def solve(theta):
+        lower = np.array([[theta[0], 0.0], [theta[1], theta[2]]])
+        k = np.eye(2) + lower.T @ a @ lower  # (m, 2, 2)
+        det = k[:, 0, 0] * k[:, 1, 1] - k[:, 0, 1] * k[:, 1, 0]
+        k_inv = np.stack([k[:, 1, 1], -k[:, 0, 1], -k[:, 1, 0], k[:, 0, 0]], -1)
+        proj = lower @ (k_inv.reshape(-1, 2, 2) / det[:, None, None]) @ lower.T  # L K^-1 L'
+        pc, pb = proj @ c, (proj @ b[:, :, None])[:, :, 0]
+        xhx = xtx - np.einsum("mai,maj->ij", c, pc)
+        xhy = xty - np.einsum("mai,ma->i", c, pb)
+        yhy = yty - float(np.einsum("ma,ma->", b, pb))
+        beta = np.linalg.solve(xhx, xhy)
+        s2 = (yhy - beta @ xhy) / (n - p)
+        if not s2 > 0 or not (det > 0).all():
+            return np.inf, beta, s2, lower
+        criterion = (n - p) * np.log(s2) + np.log(det).sum()
+        return criterion + np.linalg.slogdet(xhx)[1], beta, s2, lower
+
+    best = minimize(
+        lambda th: solve(th)[0], [0.5, 0.0, 0.2], method="Nelder-Mead",
+        options={"xatol": 1e-5, "fatol": 1e-7, "maxiter": 3000},
+    )  # fmt: skip
+    _, beta, s2, lower = solve(best.x)
+    return SlopeFit(beta, s2 * lower @ lower.T, float(s2))
+
+
+def multisite_effect_sizes(
+    df: Frame,
+    outcome: str,
+    treatment: str,
+    site: str,
+    covariates: Sequence[str] = (),
+    *,
+    fit: str = "mixedlm",
+) -> pl.DataFrame:
+    """Effect sizes for a multisite trial (units randomised within sites, so a site holds both
+    arms): model x variance, four rows, the columns of `RESULT_SCHEMA`.
+
+    Model, as eefAnalytics `mstFREQ` (EEF's analysis of multisite trials; its published
+    documentation and source were read, none of its code used): REML fit of
+    `outcome ~ treatment + covariates + (1 + treatment | site)`, a random site intercept and a
+    random site-by-treatment slope, correlated (statsmodels MixedLM, or `fit="profile"`:
+    `_random_slope_profile`, the same estimates in a fraction of the time). beta is the fixed
+    treatment coefficient: the average effect over sites.
+
+    conditional: within = residual variance sigma_w^2 of that model; total = sigma_T^2 =
+        site variance + sigma_w^2 + share treated x (slope variance + 2 x covariance), as
+        mstFREQ; SEs by `multisite_within` / `multisite_total` (Singh, Uwimpuhwe et al.,
+        the variance derived for mstFREQ: precision-weighted site contrasts plus the d^2 term).
+    unconditional: SDs from the empty model `outcome ~ 1 + (1 | site)` (the EEF headline:
+        total). mstFREQ applies the cluster-trial formulas with the empty model's ICC here;
+        this project gives unconditional rows the conditional model's precision on their own
+        SD (SE_u = SE_c x g_u / g_c), as `cluster_randomised_effect_sizes` does, since the
+        beta is the covariate model's (pipelines/stats/METHODS.md).
+
+    Interval: g +- t(df) SE with df = (sites holding both arms) - 1, the degrees of freedom of
+    the average of the site contrasts when the effect varies between sites (Raudenbush & Liu
+    2000, Psychological Methods 5(2), 199-213). `icc`: share of the total variance between
+    sites; `between_variance` = total - within. Randomisation inference is not computed
+    (null `randomisation_*`). `treatment` holds 0/1; at least two sites must hold both arms.
+    """
+    frame = complete_cases(df, [outcome, treatment, site, *covariates])
+    x, t, _ = design_matrix(frame, treatment, covariates)
+    y = frame.get_column(outcome).cast(pl.Float64).to_numpy()
+    groups = frame.get_column(site).cast(pl.String).to_numpy()
+    codes = np.unique(groups, return_inverse=True)[1]
+    n_t_site = np.bincount(codes, weights=t)
+    n_c_site = np.bincount(codes, weights=1 - t)
+    both = (n_t_site > 0) & (n_c_site > 0)
+    if both.sum() < 2:
+        raise ValueError(
+            f"fewer than two sites of '{site}' hold both arms of '{treatment}': not a multisite "
+            "design (use the individual or cluster-randomised estimator)"
+        )
+    sizes = SiteSizes(n_t_site[both], n_c_site[both], float(len(y)), float(len(n_t_site)))
+    if fit not in FITS:
+        raise ValueError(f"fit must be one of {FITS}, not {fit!r}")
+    slope_fit = (_random_slope if fit == "mixedlm" else _random_slope_profile)(y, x, t, groups)
+    if fit == "mixedlm":
+        _, between_u, within_u = _random_intercept(y, np.ones((len(y), 1)), groups)
+    else:
+        _, between_u, within_u = _random_intercept_profile(y, np.ones((len(y), 1)), groups)
+    beta = float(slope_fit.beta[1])
+    gamma = slope_fit.site_covariance
+    sigma_w2, tau2 = slope_fit.within, max(float(gamma[1, 1]), 0.0)
+    share = t.mean()
+    total_c = max(float(gamma[0, 0]), 0.0) + sigma_w2 + share * (tau2 + 2 * float(gamma[0, 1]))
+    total_c = max(total_c, sigma_w2)
+    dof = int(both.sum()) - 1
+    n_t, n_c = int(t.sum()), int(len(t) - t.sum())
+    m_t, m_c = int((n_t_site > 0).sum()), int((n_c_site > 0).sum())
+    label = (
+        f"multisite (mstFREQ): random site intercept and site-by-treatment slope (slope "
+        f"variance {tau2:.4g}); t with {dof} df (sites with both arms - 1)"
+    )
+    rows = []
+    conditional: dict[str, tuple[float, float]] = {}
+    between_c = total_c - sigma_w2
+    for variance in ("within", "total"):
+        if variance == "within":
+            d, se = multisite_within(beta, sigma_w2, tau2, sizes)
+            sd = np.sqrt(sigma_w2)
+        else:
+            d, se = multisite_total(beta, sigma_w2, tau2, total_c, sizes)
+            sd = np.sqrt(total_c)
+        conditional[variance] = (float(se), float(sd))
+        row = _row(
+            "conditional", variance, d, se, between_c / total_c, n_t, n_c, beta, sd, between_c,
+            sigma_w2, m_t, m_c, label, df=dof,
+        )  # fmt: skip
+        rows.append(row)
+    rho_u = between_u / (between_u + within_u)
+    label += "; SDs of the empty model; SE of the conditional model on this SD"
+    for variance, sd in (("within", np.sqrt(within_u)), ("total", np.sqrt(between_u + within_u))):
+        se_c, sd_c = conditional[variance]
+        row = _row(
+            "unconditional", variance, beta / sd, se_c * sd_c / sd, rho_u, n_t, n_c, beta, sd,
+            between_u, within_u, m_t, m_c, label, df=dof,
+        )  # fmt: skip
+        rows.append(row)
+    return pl.DataFrame(rows, schema=RESULT_SCHEMA)

@@ -30,6 +30,7 @@ class Board:
     def __init__(self) -> None:
         self.value: dict[tuple, float | None] = {}
         self.latent: set[tuple] = set()
+        self.bounds: dict[tuple, tuple[float, float]] = {}  # cells shown rounded
         self.equations: list[tuple[dict[tuple, float], float]] = []
 
     def cell(self, key: tuple, value: float | None) -> None:
@@ -37,6 +38,11 @@ class Board:
             self.value[key] = float(value)  # published anywhere: known
         else:
             self.value.setdefault(key, None)
+
+    def rounded(self, key: tuple, shown: float, base: int) -> None:
+        """A cell published rounded half up to `base`: known to within half a base."""
+        self.value[key] = None
+        self.bounds[key] = (max(0.0, shown - base // 2), shown + (base + 1) // 2 - 1)
 
     def unknown(self, key: tuple) -> None:
         """A quantity never published (e.g. non-funded starts), that equations may name."""
@@ -58,7 +64,11 @@ class Board:
             self.cell((table, column, *(row[k] for k in key)), value)
 
     def withheld(self) -> list[tuple]:
-        return [k for k, v in self.value.items() if v is None and k not in self.latent]
+        return [
+            k
+            for k, v in self.value.items()
+            if v is None and k not in self.latent and k not in self.bounds
+        ]
 
     def pins(self, threshold: float = THRESHOLD) -> list[tuple[tuple, float, float]]:
         """Every withheld cell the equations pin to a range narrower than `threshold`."""
@@ -88,18 +98,21 @@ class Board:
             if not len(eq):
                 continue
             sub, rhs = a[eq][:, members].toarray(), b[eq]
+            bounds = [self.bounds.get(unknown[i], (0, None)) for i in members]
             for position, i in enumerate(members):
                 if unknown[i] in self.latent:
                     continue
                 objective = np.zeros(len(members))
                 objective[position] = 1.0
-                low = linprog(objective, A_eq=sub, b_eq=rhs, bounds=(0, None), method="highs")
-                high = linprog(-objective, A_eq=sub, b_eq=rhs, bounds=(0, None), method="highs")
+                low = linprog(objective, A_eq=sub, b_eq=rhs, bounds=bounds, method="highs")
+                high = linprog(-objective, A_eq=sub, b_eq=rhs, bounds=bounds, method="highs")
                 if low.status == 2:
                     raise AssertionError(f"published cells contradict each other near {unknown[i]}")
                 lo = low.fun if low.status == 0 else 0.0
                 hi = -high.fun if high.status == 0 else np.inf
-                if hi - lo < threshold - 1e-6 and lo < threshold - 1e-6:  # could be small
+                # a rounded cell leaks when recovered exactly; a withheld one when narrowed
+                width = 1.0 if unknown[i] in self.bounds else threshold
+                if hi - lo < width - 1e-6 and lo < threshold - 1e-6:  # could be small
                     leaks.append((unknown[i], lo, hi))
         return leaks
 
@@ -181,8 +194,10 @@ def _with_all(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     return out
 
 
-def record_board(tables: dict[str, pl.DataFrame]) -> Board:
+def record_board(tables: dict[str, pl.DataFrame], rounded: dict[str, int] | None = None) -> Board:
+    """`rounded`: the take-up tables published with their starts rounded, and the base."""
     board = Board()
+    rounded = rounded or {}
     tables = _with_all(tables)
     w, p = tables["rec_workforce_by_grade"], tables["rec_npq_pipeline"]
     y, c, r = (tables[f"rec_npq_takeup_by_{k}"] for k in ("year", "course", "region"))
@@ -206,6 +221,12 @@ def record_board(tables: dict[str, pl.DataFrame]) -> Board:
         ("R", r, ["time_period", "funding", "region_code"]),
     ):
         board.load(frame, name, "npq_starts", key)
+        base = rounded.get(
+            {"C": "rec_npq_takeup_by_course", "R": "rec_npq_takeup_by_region"}.get(name)
+        )
+        shown = frame.filter(pl.col("npq_starts_status") == "value") if base else frame.clear()
+        for row in shown.iter_rows(named=True):
+            board.rounded((name, "npq_starts", *(row[k] for k in key)), row["npq_starts"], base)
     board.load(y, "Y", "cumulative_npq_starts_in_window", ["time_period", "funding"])
     board.load(link, "L", "linked_starts", ["time_period"])
 
@@ -299,7 +320,7 @@ def record_board(tables: dict[str, pl.DataFrame]) -> Board:
             overall = (name, "npq_starts", k[0], "Overall", *k[1:])
             funded = (name, "npq_starts", k[0], "Funded", *k[1:])
             board.equation({overall: -1.0, funded: 1.0, other: 1.0})
-    for row in c.iter_rows(named=True):
+    for row in c.iter_rows(named=True) if "rec_npq_takeup_by_course" not in rounded else ():
         if row["percent_of_year_starts_status"] == "value" and row["percent_of_year_starts"]:
             t, f = row["time_period"], row["funding"]
             board.equation({("C", "npq_starts", t, f, row["course_code"]): 1.0,

@@ -5,6 +5,8 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipelines.disclosure import audit
 from pipelines.paths import SQL_DIR
@@ -203,3 +205,46 @@ def test_a_withheld_year_is_not_the_difference_of_two_running_totals():
     assert "c" in cumulative
     hidden = out.filter(pl.col("cumulative_npq_starts_in_window_status") == "c")
     assert hidden["percent_of_target"].is_null().all()
+
+
+def test_rounded_course_starts_that_add_up_to_the_year_are_backed_by_suppression():
+    """Rounded to 5, courses of 7, 2 and 42 starts under a published year of 51 give every
+    course back exactly (each rounded figure is at the top of its range). The table chosen
+    for rounding is shown rounded, and the engine withholds what rounding alone would leak."""
+    marts = _takeup({"NPQH": 7, "NPQSL": 2, "NPQEL": 42})
+    rounded = {"rec_npq_takeup_by_course": 5}
+    naive = marts["rec_npq_takeup_by_course"].with_columns(
+        npq_starts=((pl.col("npq_starts") / 5 + 0.5).floor() * 5).cast(pl.Int64),
+        npq_starts_status=pl.lit("value"),
+    )
+    year = marts["rec_npq_takeup_by_year"].with_columns(npq_starts_status=pl.lit("value"))
+    naive_board = record_board(
+        {"rec_npq_takeup_by_year": year, "rec_npq_takeup_by_course": naive}, rounded
+    )
+    assert naive_board.pins(), "rounding alone was expected to give a course away"
+
+    out = protect(marts, rounding=rounded)
+    course = out["rec_npq_takeup_by_course"]
+    shown = course.filter(pl.col("npq_starts_status") == "value")
+    assert (shown["npq_starts"] % 5 == 0).all()
+    assert course.filter(pl.col("npq_starts_status") == "c").height >= 1
+    # the share is rebuilt from the rounded starts, so it gives no exact count back
+    total = out["rec_npq_takeup_by_year"]["npq_starts"][0]
+    assert np.allclose(shown["percent_of_year_starts"], shown["npq_starts"] * 100 / total)
+    assert not record_board(out, rounded).pins()
+
+
+def test_only_tables_whose_rates_can_be_rebuilt_are_rounded():
+    with pytest.raises(ValueError, match="rounding is offered"):
+        protect(_takeup({"NPQH": 70}), rounding={"rec_npq_takeup_by_year": 5})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    starts=st.lists(st.integers(0, 60), min_size=2, max_size=5), base=st.sampled_from([3, 5, 10])
+)
+def test_generated_rounded_course_tables_give_no_count_back(starts, base):
+    courses = {f"C{i}": n for i, n in enumerate(starts)}
+    rounded = {"rec_npq_takeup_by_course": base}
+    out = protect(_takeup(courses), rounding=rounded)
+    assert not record_board(out, rounded).pins()

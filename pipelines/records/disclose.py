@@ -25,6 +25,12 @@ structurally absent that year (a course not yet offered, a code not in use) and 
 Rates, shares and running-total percentages are withheld wherever a count they are built from
 (numerator or denominator) is withheld. Status columns say `c` (withheld), `z` (no value by
 definition, e.g. a share of known for the unknown group) or `value`.
+
+Rounding instead of suppression: `protect(..., rounding={table: base})` publishes the starts of
+the course or region table rounded to the base (half up) and rebuilds the table's rate from the
+rounded starts; a cell is withheld only where the rounded figures and everything else
+published would still give a small count back exactly. Tables not named use suppression, as
+the default publication does for all six.
 """
 
 import hashlib
@@ -65,6 +71,15 @@ OVERLAPS = [  # (group set, group) = sum of (group set, group): the same people 
         [("ethnicity_major", m) for m in MINORITY_MAJORS],
     ),
 ]
+
+# tables that can be published rounded, with the rate each rebuilds from its rounded starts
+ROUNDABLE = {
+    "rec_npq_takeup_by_course": "percent_of_year_starts",
+    "rec_npq_takeup_by_region": "starts_per_1000_teachers",
+}
+# the publication's choice, per table: rounded to a base instead of suppressed. Empty: every
+# table uses suppression, as DfE's record-level NPQ statistics do.
+ROUNDING: dict[str, int] = {}
 
 GRAIN = {
     "rec_npq_takeup_by_year": ["time_period", "funding"],
@@ -241,9 +256,17 @@ def _line_equations(
 
 
 def _cells(
-    d: Declaration, frame: pl.DataFrame, table: str, column: str, key: list[str], kind="derived"
+    d: Declaration,
+    frame: pl.DataFrame,
+    table: str,
+    column: str,
+    key: list[str],
+    kind="derived",
+    base: int | None = None,
 ):
-    d.add_cells(frame.unique(key), cell_id(table, column, *(pl.col(k) for k in key)), column, kind)
+    d.add_cells(
+        frame.unique(key), cell_id(table, column, *(pl.col(k) for k in key)), column, kind, base
+    )
 
 
 def _same(d: Declaration, name: str, a: pl.Expr, b: pl.Expr, frame: pl.DataFrame) -> None:
@@ -280,17 +303,25 @@ def elsewhere_kind(workforce: pl.DataFrame, elsewhere: pl.DataFrame | None) -> p
     )
 
 
-def declare(marts: dict[str, pl.DataFrame]) -> Declaration:
+def declare(marts: dict[str, pl.DataFrame], rounding: dict[str, int] | None = None) -> Declaration:
     """The record-level publication's cells and relations (see the module docstring). A
     workforce row whose `_elsewhere` (from `elsewhere_kind`) names another publication is a
-    figure published there: fixed here (see `protect`)."""
+    figure published there: fixed here (see `protect`). `rounding` names the tables (of
+    `ROUNDABLE`) whose starts are published rounded to a base."""
+    rounding = rounding or {}
+    unknown = set(rounding) - set(ROUNDABLE)
+    if unknown:
+        raise ValueError(
+            f"rounding is offered for {sorted(ROUNDABLE)} only, not {sorted(unknown)}: other "
+            "tables publish figures built on exact counts"
+        )
     d = Declaration()
     if W in marts:
         _declare_workforce(d, marts[W])
     if P in marts:
         _declare_pipeline(d, marts[P])
     if Y in marts:
-        _declare_takeup(d, marts)
+        _declare_takeup(d, marts, rounding)
     if L in marts:
         link = marts[L]
         linked = link.filter(pl.col("census_available"))
@@ -446,7 +477,9 @@ def _declare_pipeline(d: Declaration, p: pl.DataFrame) -> None:
     )
 
 
-def _declare_takeup(d: Declaration, marts: dict[str, pl.DataFrame]) -> None:
+def _declare_takeup(
+    d: Declaration, marts: dict[str, pl.DataFrame], rounding: dict[str, int]
+) -> None:
     y = marts[Y]
     _cells(d, y, Y, "npq_starts", GRAIN[Y])
     _cells(d, y, Y, "npq_unique_participants", GRAIN[Y])
@@ -489,7 +522,7 @@ def _declare_takeup(d: Declaration, marts: dict[str, pl.DataFrame]) -> None:
     for name, category in ((C, "course_code"), (R, "region_code")):
         if name in marts:
             frame = marts[name]
-            _cells(d, frame, name, "npq_starts", GRAIN[name])
+            _cells(d, frame, name, "npq_starts", GRAIN[name], base=rounding.get(name))
             tables.append((name, frame, [category]))
             # the categories add up to the year
             parts = frame.select(
@@ -577,8 +610,30 @@ def _flag(
     )
 
 
+def _shown(
+    frame: pl.DataFrame, cells: pl.DataFrame, table: str, column: str, key: list[str]
+) -> pl.DataFrame:
+    """`column` as published: rounded where its cell was declared rounded (withheld stays null)."""
+    rounded = cells.filter(pl.col("base").is_not_null() & ~pl.col("withheld"))
+    if rounded.is_empty():
+        return frame
+    return (
+        frame.with_columns(cell_id(table, column, *(pl.col(k) for k in key)).alias("_cell"))
+        .join(
+            rounded.select(pl.col("cell").alias("_cell"), pl.col("published").alias("_shown")),
+            on="_cell",
+            how="left",
+        )
+        .with_columns(
+            pl.coalesce(pl.col("_shown").cast(frame.schema[column]), pl.col(column)).alias(column)
+        )
+        .drop("_cell", "_shown")
+    )
+
+
 def apply(marts: dict[str, pl.DataFrame], cells: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Each mart with its withheld counts, and the rates built on them, set to `c`."""
+    """Each mart with its withheld counts, and the rates built on them, set to `c`; the starts
+    of a table declared rounded shown rounded, and its rate rebuilt from them."""
     out = {}
     withheld = cells.filter("withheld").select("cell", "withheld")
     if W in marts:
@@ -644,13 +699,31 @@ def apply(marts: dict[str, pl.DataFrame], cells: pl.DataFrame) -> dict[str, pl.D
         )
         c = withhold(c, "npq_starts", pl.col("_n"))
         c = withhold(c, "percent_of_year_starts", pl.col("_n") | pl.col("_year").fill_null(False))
-        out[C] = c.drop("_n", "_year")
+        shown = _shown(c, cells, C, "npq_starts", GRAIN[C])
+        if not shown.equals(c):  # the rate, rebuilt from the rounded starts
+            year = marts[Y].select("time_period", "funding", pl.col("npq_starts").alias("_all"))
+            c = shown.join(year, on=["time_period", "funding"], how="left").with_columns(
+                pl.when(pl.col("percent_of_year_starts_status") == "value")
+                .then(pl.col("npq_starts") * 100.0 / pl.col("_all"))
+                .alias("percent_of_year_starts")
+            )
+        out[C] = c.drop("_n", "_year", "_all", strict=False)
     if R in marts:
         r = _flag(marts[R], withheld, R, "npq_starts", GRAIN[R], "_n")
         r = _flag(r, withheld, R, "teachers_headcount", ["time_period", "region_code"], "_t")
         r = withhold(r, "npq_starts", pl.col("_n"))
         r = withhold(r, "teachers_headcount", pl.col("_t"))
         r = withhold(r, "starts_per_1000_teachers", pl.col("_n") | pl.col("_t"))
+        shown = _shown(r, cells, R, "npq_starts", GRAIN[R])
+        if not shown.equals(r):  # the rate, rebuilt from the rounded starts
+            r = shown.with_columns(
+                pl.when(
+                    (pl.col("starts_per_1000_teachers_status") == "value")
+                    & (pl.col("teachers_headcount") > 0)
+                )
+                .then(pl.col("npq_starts") * 1000.0 / pl.col("teachers_headcount"))
+                .alias("starts_per_1000_teachers")
+            )
         out[R] = r.drop("_n", "_t")
     if L in marts:
         link = _flag(marts[L], withheld, L, "linked_starts", ["time_period"], "_l")
@@ -682,6 +755,7 @@ def protect(
     marts: dict[str, pl.DataFrame],
     rule: Rule = PUBLICATION_RULE,
     elsewhere: pl.DataFrame | None = None,
+    rounding: dict[str, int] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The published form of the record-level marts: zeros completed, suppression chosen over
     the whole publication, rates withheld with their counts.
@@ -695,7 +769,7 @@ def protect(
     teachers by grade, sex, ethnicity and region) and is treated the same way."""
     full = complete(marts)
     marked = {**full, W: elsewhere_kind(full[W], elsewhere)} if W in full else full
-    cells = protect_publication(declare(marked), rule)
+    cells = protect_publication(declare(marked, rounding), rule)
     out = apply(full, cells)
     if W in out:
         given_away = cells.filter("given_away").select(pl.col("cell").alias("_cell"), _given=True)
@@ -716,8 +790,9 @@ def protect(
 
 
 def publication_key(marts: dict[str, pl.DataFrame]) -> str:
-    """A digest of every mart's rows: unchanged marts mean an unchanged protected publication."""
-    digest = hashlib.sha256()
+    """A digest of every mart's rows and of the rounding chosen: unchanged, they mean an
+    unchanged protected publication."""
+    digest = hashlib.sha256(repr(sorted(ROUNDING.items())).encode())  # and how it is protected
     for name in sorted(marts):
         frame = marts[name]
         digest.update(name.encode())

@@ -225,7 +225,7 @@ def npq_records(records_duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mater
     (pipelines/records/disclose.py); the columns disclosure control adds (statuses,
     `headcount_published_in`) are defined in pipelines/records/MARTS.md."""
     from pipelines.publish import publish
-    from pipelines.records.disclose import protect, publication_key
+    from pipelines.records.disclose import ROUNDING, protect, publication_key
     from pipelines.warehouse import write_frame
 
     records = records_folder(paths)
@@ -237,7 +237,7 @@ def npq_records(records_duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Mater
         protected = _last_disclosed(con, key)
         afresh = protected is None
         if afresh:  # suppression is chosen over the whole publication at once
-            protected = protect(marts, elsewhere=elsewhere)
+            protected = protect(marts, elsewhere=elsewhere, rounding=ROUNDING)
             for name, frame in protected.items():
                 write_frame(con, "disclosed", name, frame)
             write_frame(con, "disclosed", "_input_key", pl.DataFrame({"input_key": [key]}))

@@ -22,14 +22,15 @@ help: ## List the commands
 run: $(SYNCED) $(DAGSTER_HOME)/dagster.yaml ## Build every asset on the embedded data and publish marts + charts
 	DAGSTER_HOME=$(DAGSTER_HOME) $(RUN) -m pipelines.cli run
 
-test: $(SYNCED) ## Run the whole test suite (unit, materialisation, notebooks)
-	$(VENV)/bin/pytest
+test: $(SYNCED) ## Run the whole test suite (unit, materialisation, notebooks) on every core
+	$(VENV)/bin/pytest -n auto --dist loadfile
 
-dev: $(SYNCED) $(DAGSTER_HOME)/dagster.yaml ## Open the Dagster UI on http://127.0.0.1:3000
-	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+dev: $(SYNCED) $(DAGSTER_HOME)/dagster.yaml ## Open the Dagster UI on http://127.0.0.1:3000 (Ctrl-C stops)
+	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dg dev -h 127.0.0.1 -p 3000
 
 daemon: $(SYNCED) $(DAGSTER_HOME)/dagster.yaml ## Run schedules and sensors without the UI (Ctrl-C stops)
-	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster-daemon run -m pipelines.definitions
+	@DAGSTER_HOME=$(DAGSTER_HOME) $(RUN) -m pipelines.automation
+	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster-daemon run -w workspace.yaml
 
 BENCH_ARGS ?=
 bench: $(SYNCED) ## Time the record-level pipeline against its floor and pandas (BENCH_ARGS=...)

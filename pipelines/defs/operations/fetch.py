@@ -24,7 +24,8 @@ weekly_release_check = dg.ScheduleDefinition(
     job=fetch_releases,
     cron_schedule="0 6 * * 1",
     execution_timezone="Europe/London",
-    description="Every Monday 06:00: look for new releases of every registered data set.",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Mondays 06:00 (London time): fetch new releases of every registered data set.",
 )
 
 defs = dg.Definitions(jobs=[fetch_releases], schedules=[weekly_release_check])

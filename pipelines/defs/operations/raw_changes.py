@@ -21,7 +21,7 @@ from pipelines.status import changed, fingerprints
 @dg.sensor(
     job=refresh_all,
     minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Watches data/raw/: a new or changed release of a data set refreshes its raw asset "
         "and everything downstream of it, and nothing else. The first tick only records "

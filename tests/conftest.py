@@ -76,12 +76,24 @@ class Workspace:
 
 
 @pytest.fixture(scope="session")
-def published(tmp_path_factory) -> Workspace:
-    """One successful run of the whole job on the embedded default data."""
-    workspace = Workspace(tmp_path_factory.mktemp("published"))
-    result = workspace.run()
-    assert result.success, "the refresh job failed on the embedded default data"
-    return workspace
+def published(tmp_path_factory, worker_id) -> Workspace:
+    """One successful run of the whole job on the embedded default data, shared by every test
+    (and, under `pytest -n`, by every worker: the first builds it, the others wait for it)."""
+    if worker_id == "master":  # one process
+        workspace = Workspace(tmp_path_factory.mktemp("published"))
+        assert workspace.run().success, "the refresh job failed on the embedded default data"
+        return workspace
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp().parent / "published"
+    outcome = root.with_suffix(".outcome")
+    with FileLock(str(root.with_suffix(".lock"))):
+        if not outcome.exists():
+            root.mkdir()
+            ok = Workspace(root).run().success
+            outcome.write_text("passed" if ok else "failed")
+    assert outcome.read_text() == "passed", "the refresh job failed on the embedded default data"
+    return Workspace(root)
 
 
 @pytest.fixture

@@ -259,8 +259,9 @@ def _build_database(
     """Write the publication database to `target` and flush it to disk.
 
     Beside the marts: `_publication` (table, rows, time) and `_inputs` (each data set read:
-    release, provenance, fingerprint of its manifests), so a reader can tell what is
-    synthetic and `python -m pipelines.cli status` can tell what is stale."""
+    release, provenance, fingerprint of its manifests; then each mart's share of rows by
+    provenance), so a reader can tell what is synthetic and `python -m pipelines.cli status`
+    can tell what is stale."""
     tables: dict[str, int] = {}
     # Storage version 1.5 keeps the file readable by DuckDB 1.x clients (R, older CLIs).
     con.execute(f"ATTACH '{_sql_path(target)}' AS pub (STORAGE_VERSION 'v1.5.0')")
@@ -279,14 +280,30 @@ def _build_database(
             "INSERT INTO pub.main._publication VALUES (?, ?, ?)",
             [(name, rows, published_at) for name, rows in tables.items()],
         )
+        # Data sets read, then (pipelines/status.py scoreboard) each mart: rows and the share
+        # of them published, derived from published figures only, or synthetic.
         con.execute(
             "CREATE TABLE pub.main._inputs (data_set VARCHAR, releases VARCHAR, "
-            "provenance VARCHAR, fingerprint VARCHAR)"
+            "provenance VARCHAR, fingerprint VARCHAR, kind VARCHAR, rows BIGINT, "
+            "published_pct DOUBLE, derived_pct DOUBLE, synthetic_pct DOUBLE)"
         )
         if inputs:
             con.executemany(
-                "INSERT INTO pub.main._inputs VALUES (?, ?, ?, ?)",
-                [(i["data_set"], i["releases"], i["provenance"], i["fingerprint"]) for i in inputs],
+                "INSERT INTO pub.main._inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        i["data_set"],
+                        i["releases"],
+                        i["provenance"],
+                        i["fingerprint"],
+                        i.get("kind", "data set"),
+                        *(
+                            i.get(k)
+                            for k in ("rows", "published_pct", "derived_pct", "synthetic_pct")
+                        ),
+                    )
+                    for i in inputs
+                ],
             )
         for table in ("_publication", "_inputs"):
             dictionary.comment(con, f"pub.main.{table}", table)

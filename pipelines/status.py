@@ -4,6 +4,11 @@
 whether they are published or synthetic, and a fingerprint of their manifests. The publish
 step stores that list in the published database (`_inputs`); `status_report` compares it with
 data/raw/ now.
+
+`scoreboard(con, ...)` is the real-data scoreboard: for each staged data set and each mart,
+the share of its rows that are published, derived from published figures only, or synthetic
+(the `provenance` column). The publish step adds it to `_inputs` (`kind` 'data set' or
+'mart'); `status_report` prints it.
 """
 
 import hashlib
@@ -43,13 +48,85 @@ def changed(previous: dict[str, str], current: dict[str, str]) -> list[str]:
     return sorted(name for name, print_ in current.items() if previous.get(name) != print_)
 
 
+# Provenance vocabulary, strongest first (pipelines/transforms/staging.py).
+PROVENANCE = ("published", "derived", "synthetic")
+SHARES = tuple(f"{p}_pct" for p in PROVENANCE)
+
+
+def provenance_shares(con: duckdb.DuckDBPyConnection, table: str) -> dict:
+    """Rows of `table` (a qualified name) and the percentage of them of each provenance;
+    shares are None for a table with no `provenance` column (nothing says what it is)."""
+    columns = {r[0] for r in con.sql(f"DESCRIBE {table}").fetchall()}
+    if "provenance" not in columns:
+        (rows,) = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0]
+        return {"rows": rows, **dict.fromkeys(SHARES)}
+    counts = ", ".join(f"count(*) FILTER (WHERE provenance = '{p}')" for p in PROVENANCE)
+    rows, *by = con.sql(f"SELECT count(*), {counts} FROM {table}").fetchall()[0]
+    return {
+        "rows": rows,
+        **{k: 100.0 * n / rows if rows else None for k, n in zip(SHARES, by, strict=True)},
+    }
+
+
+def scoreboard(
+    con: duckdb.DuckDBPyConnection, inputs: list[dict], marts: list[str], schema: str = "marts"
+) -> list[dict]:
+    """`inputs` (kind 'data set', with the shares of its staging table where there is one)
+    followed by one row per mart (kind 'mart'): the real-data scoreboard."""
+    staged = {
+        r[0]
+        for r in con.sql(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'staging'"
+        ).fetchall()
+    }
+    out = [
+        {
+            "kind": "data set",
+            **i,
+            **(
+                provenance_shares(con, f"staging.{i['data_set']}")
+                if i["data_set"] in staged
+                else {"rows": None, **dict.fromkeys(SHARES)}
+            ),
+        }
+        for i in inputs
+    ]
+    for mart in marts:
+        shares = provenance_shares(con, f"{schema}.{mart}")
+        present = [p for p, k in zip(PROVENANCE, SHARES, strict=True) if shares[k]]
+        out.append(
+            {
+                "kind": "mart",
+                "data_set": mart,
+                "releases": "",
+                "provenance": " + ".join(present) if present else "not labelled",
+                "fingerprint": "",
+                **shares,
+            }
+        )
+    return out
+
+
+def format_scoreboard(rows: list[tuple]) -> list[str]:
+    """Lines of the scoreboard from (name, rows, published %, derived %, synthetic %)."""
+    lines = [f"  {'mart':<36} {'rows':>7} {'published':>10} {'derived':>8} {'synthetic':>10}"]
+    for name, count, *shares in rows:
+        cells = ["-" if v is None else f"{v:.1f}%" for v in shares]
+        lines.append(f"  {name:<36} {count:>7} {cells[0]:>10} {cells[1]:>8} {cells[2]:>10}")
+    return lines
+
+
 def describe_inputs(raw_dir: Path) -> list[dict]:
     prints = fingerprints(raw_dir)
     out = []
     for name, folders in data_set_folders(raw_dir).items():
         releases, provenance = [], set()
         for folder in folders:
-            for manifest_path in sorted(folder.glob("*/manifest.json"))[-1:]:
+            # Published releases: every one is read; a synthetic companion: its latest.
+            manifests = sorted(folder.glob("*/manifest.json"))
+            if folder.parent.name == "synthetic":
+                manifests = manifests[-1:]
+            for manifest_path in manifests:
                 manifest = read_manifest(manifest_path.parent)
                 releases.append(f"{folder.name}/{manifest_path.parent.name}")
                 provenance |= {f.get("provenance", "published") for f in manifest["files"]}
@@ -74,9 +151,23 @@ def status_report(marts_dir: Path, raw_dir: Path) -> tuple[str, bool]:
         published_at = con.sql("SELECT max(published_at) FROM _publication").fetchall()[0][0]
         tables = con.sql("SELECT count(*) FROM _publication").fetchall()[0][0]
         known = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+        columns = (
+            {r[0] for r in con.sql("DESCRIBE _inputs").fetchall()} if "_inputs" in known else set()
+        )
+        kind = "kind = 'data set'" if "kind" in columns else "true"
         inputs = (
-            con.sql("SELECT data_set, releases, provenance, fingerprint FROM _inputs").fetchall()
+            con.sql(
+                f"SELECT data_set, releases, provenance, fingerprint FROM _inputs WHERE {kind}"
+            ).fetchall()
             if "_inputs" in known
+            else []
+        )
+        board = (
+            con.sql(
+                f"SELECT data_set, rows, {', '.join(SHARES)} FROM _inputs "
+                "WHERE kind = 'mart' ORDER BY data_set"
+            ).fetchall()
+            if "kind" in columns
             else []
         )
     finally:
@@ -96,6 +187,9 @@ def status_report(marts_dir: Path, raw_dir: Path) -> tuple[str, bool]:
     lines.append("")
     synthetic = [row[0] for row in inputs if "synthetic" in row[2]]
     lines.append(f"Synthetic inputs ({len(synthetic)}): {', '.join(sorted(synthetic)) or 'none'}")
+    if board:
+        lines += ["", "Real-data scoreboard: share of each mart's rows by provenance"]
+        lines += format_scoreboard(board)
     if stale or new:
         lines.append(
             f"Changed in data/raw/ since publication: {', '.join(stale + new)}. "

@@ -237,7 +237,7 @@ def test_definitions_snapshot():
     marts = {
         "dim_npq_course": [],
         "npq_policy_breaks": [],
-        "npq_takeup_by_year": ["staging/npq_participants"],
+        "npq_takeup_by_year": ["staging/npq_participants", "staging/npq_workforce"],
         "npq_takeup_by_course": ["marts/dim_npq_course", "staging/npq_participants"],
         "npq_takeup_by_region": ["staging/npq_participants"],
         "npq_takeup_by_la": ["staging/npq_participants"],

@@ -18,7 +18,7 @@ from pipelines.warehouse import build_from_sql, read_sql, sql_description, table
 TAKEUP_MARTS: dict[str, list[str]] = {
     "dim_npq_course": [],
     "npq_policy_breaks": [],
-    "npq_takeup_by_year": ["staging/npq_participants"],
+    "npq_takeup_by_year": ["staging/npq_participants", "staging/npq_workforce"],
     "npq_takeup_by_course": ["staging/npq_participants", "marts/dim_npq_course"],
     "npq_takeup_by_region": ["staging/npq_participants"],
     "npq_takeup_by_la": ["staging/npq_participants"],

@@ -9,7 +9,7 @@ from pipelines.defs.marts.representation import REPRESENTATION_MARTS
 from pipelines.defs.marts.takeup import TAKEUP_MARTS
 from pipelines.defs.resources import ProjectPaths
 from pipelines.publish import publish
-from pipelines.status import describe_inputs
+from pipelines.status import describe_inputs, scoreboard
 
 # What is published: every mart and every chart.
 MARTS = [*TAKEUP_MARTS, "release_changes", *REPRESENTATION_MARTS, *PILOT_MARTS]
@@ -46,7 +46,7 @@ def npq_observatory(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.Materiali
             CHARTS,
             Path(paths.work_dir) / "charts",
             Path(paths.marts_dir),
-            inputs=describe_inputs(Path(paths.raw_dir)),
+            inputs=scoreboard(con, describe_inputs(Path(paths.raw_dir)), MARTS),
         )
     return dg.MaterializeResult(
         metadata={

@@ -2,6 +2,8 @@
 -- and school characteristics (phase, school type, age, gender, ethnicity, grade, working
 -- pattern), each group's share of starts, and its participation rate where the census gives a
 -- workforce to rate against. Breakdown rows are synthetic in the embedded default.
+-- Every rate is annual (`participation_rate_kind`): that year's participants as a share of
+-- that year's teaching workforce; the cumulative headline is in npq_takeup_by_year.
 WITH
 
 groups AS (
@@ -26,6 +28,7 @@ SELECT
     CAST(teaching_workforce_headcount_swc AS BIGINT) AS teaching_workforce_headcount_swc,
     percent_workforce_npq_participation,
     percent_workforce_npq_participation_status,
+    'annual' AS participation_rate_kind,
     provenance,
     source_data_set,
     source_release

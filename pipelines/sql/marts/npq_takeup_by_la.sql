@@ -1,6 +1,8 @@
 -- One row per academic year x funding x local authority: courses started, census-matched
 -- participants, teaching workforce and participation rate, against the LA's region and England.
 -- LA rows are synthetic in the embedded default.
+-- Every rate is annual (`participation_rate_kind`): that year's participants as a share of
+-- that year's teaching workforce; the cumulative headline is in npq_takeup_by_year.
 WITH
 
 las AS (
@@ -45,6 +47,7 @@ SELECT
     CAST(l.teaching_workforce_headcount_swc AS BIGINT) AS teaching_workforce_headcount_swc,
     l.percent_workforce_npq_participation,
     l.percent_workforce_npq_participation_status,
+    'annual' AS participation_rate_kind,
     r.region_rate AS region_percent_workforce_npq_participation,
     n.national_rate AS national_percent_workforce_npq_participation,
     l.percent_workforce_npq_participation < n.national_rate AS lags_national,

@@ -2,6 +2,11 @@
 -- and cumulative courses started within the target window against the 150,000-place target.
 -- The target counts courses started (npq_starts), not people. A cumulative figure is given
 -- only when every window year up to that row is present, so a missing year never reads as 0.
+-- Two take-up rates, named by kind: `annual_percent_workforce_npq_participation` (that year's
+-- SWC-matched participants as a share of that year's teaching workforce) and the published
+-- cumulative headline `cumulative_percent_teachers_started_since_2021` (unique participants
+-- who have started an NPQ since 2021/22, as a share of teachers; NPQ workforce data set).
+-- `provenance` is the weaker of the two inputs (published > derived > synthetic).
 WITH
 
 national AS (
@@ -59,6 +64,19 @@ reach AS (
         CAST($window_first + ceil($target_places / pace_achieved_per_year) - 1 AS INTEGER)
             AS reach_year_start
     FROM paced
+),
+
+cumulative_headline AS (
+    SELECT
+        time_period,
+        funding,
+        npq_participants AS cumulative_unique_participants_since_2021,
+        total_teachers AS cumulative_total_teachers,
+        percentage AS cumulative_percent_teachers_started_since_2021,
+        percentage_status AS cumulative_percent_teachers_started_since_2021_status,
+        provenance AS cumulative_provenance
+    FROM staging.npq_workforce
+    WHERE geographic_level = 'National'
 )
 
 SELECT
@@ -83,8 +101,19 @@ SELECT
         WHEN pace_achieved_per_year > 0 THEN
             printf('%d/%02d', reach_year_start, (reach_year_start + 1) % 100)
     END AS year_target_reached_at_observed_pace,
-    provenance,
+    percent_workforce_npq_participation AS annual_percent_workforce_npq_participation,
+    CAST(c.cumulative_unique_participants_since_2021 AS BIGINT)
+        AS cumulative_unique_participants_since_2021,
+    CAST(c.cumulative_total_teachers AS BIGINT) AS cumulative_total_teachers,
+    c.cumulative_percent_teachers_started_since_2021,
+    c.cumulative_percent_teachers_started_since_2021_status,
+    CASE
+        WHEN 'synthetic' IN (r.provenance, c.cumulative_provenance) THEN 'synthetic'
+        WHEN 'derived' IN (r.provenance, c.cumulative_provenance) THEN 'derived'
+        ELSE r.provenance
+    END AS provenance,
     source_data_set,
     source_release
-FROM reach
+FROM reach AS r
+LEFT JOIN cumulative_headline AS c USING (time_period, funding)
 ORDER BY funding, year_start

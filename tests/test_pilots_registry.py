@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import polars as pl
 import pytest
 import yaml
 
@@ -107,3 +108,66 @@ def test_shipped_threat_judgements_cover_every_pilot_and_give_a_rating():
         rating = security_rating(pilot.design, 8.0, mine, pretrend="passed")
         assert 0 <= rating["padlocks"] <= rating["interim_padlocks"]
     assert judgements["rationale"].str.contains("ILLUSTRATIVE").all()
+
+
+# --- analysis designs (designs.yaml beside the registry) -------------------------------------
+
+DESIGNS = REGISTRY.with_name("designs.yaml")
+
+
+def test_registry_says_which_analysis_design_each_pilot_has():
+    registry = load_registry(REGISTRY)
+    analyses = {p.id: (p.analysis, p.site) for p in registry.pilots}
+    # P1 and P2 leaders are randomised individually, but their schools hold both arms
+    assert analyses == {
+        "P1": ("multisite", "school_id"),
+        "P2": ("multisite", "school_id"),
+        "P3": ("individual", None),
+        "P4": ("matched_difference_in_differences", None),
+        "P5": ("cluster", None),
+    }
+    frame = registry.to_frame()
+    assert frame.filter(pilot_id="P1")["analysis_design"][0] == "multisite"
+    assert frame["analysis_design"].null_count() == 0
+
+
+def test_without_a_designs_file_each_pilot_is_analysed_as_its_design_implies(tmp_path):
+    path = _edit(tmp_path, lambda d: None)
+    assert not path.with_name("designs.yaml").exists()
+    analyses = {p.id: p.analysis for p in load_registry(path).pilots}
+    assert analyses["P1"] == "individual" and analyses["P5"] == "cluster"
+    assert load_registry(path).to_frame().schema["site"] == pl.String
+
+
+def _designs(tmp_path: Path, change) -> Path:
+    path = _edit(tmp_path, lambda d: None)
+    data = yaml.safe_load(DESIGNS.read_text())
+    change(data["designs"])
+    target = path.with_name("designs.yaml")
+    target.write_text(yaml.safe_dump(data, sort_keys=False))
+    return target
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "needle", "occurrence", "text"),
+    [
+        (lambda d: d["P1"].update(analysis="cluster"), "analysis", "analysis: cluster", 1,
+         "'cluster' is not an analysis for the design individual_randomised"),
+        # no site to point at: the first line of P2's entry
+        (lambda d: d["P2"].pop("site"), "site", "analysis: multisite", 2, "a multisite analysis"),
+        (lambda d: d["P3"].update(site="school_id"), "site", "site: school_id", 3,
+         "only a multisite analysis has a site"),
+        (lambda d: d.update(P9={"analysis": "individual", "reason": "x"}), "P9", "P9:", 1,
+         "is not a pilot of the registry"),
+    ],
+)  # fmt: skip
+def test_bad_design_entry_names_file_line_and_field(
+    tmp_path, change, field, needle, occurrence, text
+):
+    path = _designs(tmp_path, change)
+    with pytest.raises(RegistryError) as error:
+        load_registry(path.with_name("pilots.yaml"))
+    message = str(error.value)
+    assert str(path) in message and text in message
+    assert f"column '{field}'" in message
+    assert f"row {_line_of(path, needle, occurrence)}," in message

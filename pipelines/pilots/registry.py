@@ -9,8 +9,14 @@ naming the file, the line, the entry (its position and pilot id) and the field, 
 
 ("row" is the line in the YAML file). The allowed values are documented in
 data/raw/pilots/CONTRACT.md.
+
+`designs.yaml` beside it says how each pilot is analysed (`ANALYSES`): a participant-
+randomised pilot whose schools hold both arms is a multisite design (random school intercept
+and school-by-treatment slope), which `design` alone cannot say. A pilot it does not list is
+analysed as its design implies (`DEFAULT_ANALYSIS`); a file that is absent lists none.
 """
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +58,17 @@ PILOT_FIELDS = (
 )
 assert set(DESIGNS) <= set(DESIGN_PADLOCKS), "every registry design needs a padlock rule"
 
+ANALYSES = {
+    "individual_randomised": ("individual", "multisite"),
+    "cluster_randomised": ("cluster",),
+    "matched_difference_in_differences": ("matched_difference_in_differences",),
+}
+"""Analysis designs allowed for each registry design; the first is the default."""
+DEFAULT_ANALYSIS = {design: allowed[0] for design, allowed in ANALYSES.items()}
+SITE_COLUMNS = ("school_id",)
+"""Columns a multisite analysis may group units by."""
+DESIGN_FIELDS = ("analysis", "site", "reason")
+
 
 class RegistryError(InputError):
     """An entry of the pilot registry that cannot be accepted."""
@@ -59,6 +76,11 @@ class RegistryError(InputError):
 
 def registry_path() -> Path:
     return raw_dir() / "pilots" / "registry" / "pilots.yaml"
+
+
+def designs_path(registry: Path) -> Path:
+    """The analysis designs file beside a registry file."""
+    return Path(registry).with_name("designs.yaml")
 
 
 @dataclass(frozen=True)
@@ -100,6 +122,10 @@ class Pilot:
     covariates: tuple[str, ...]
     subgroups: tuple[str, ...]
     cost_per_participant_gbp: float
+    analysis: str = ""
+    """How the pilot is analysed (`ANALYSES`); set from designs.yaml or the default."""
+    site: str | None = None
+    """The column grouping units into sites, for a multisite analysis."""
 
     @property
     def outcomes(self) -> tuple[str, ...]:
@@ -139,10 +165,12 @@ class Registry:
                     "covariates": list(p.covariates),
                     "subgroups": list(p.subgroups),
                     "cost_per_participant_gbp": p.cost_per_participant_gbp,
+                    "analysis_design": p.analysis,
+                    "site": p.site,
                 }
                 for p in self.pilots
             ]
-        )
+        ).with_columns(pl.col("analysis_design", "site").cast(pl.String))
 
 
 def _lines(node: yaml.Node) -> dict:
@@ -379,6 +407,7 @@ def load_registry(path: Path | None = None) -> Registry:
     pilots = tuple(
         _pilot(checker, i, spec, items[i], outcomes, years) for i, spec in enumerate(data["pilots"])
     )
+    pilots = _with_analysis_designs(designs_path(path), pilots)
     seen: dict[str, int] = {}
     for i, pilot in enumerate(pilots):
         if pilot.id in seen:
@@ -390,3 +419,61 @@ def load_registry(path: Path | None = None) -> Registry:
             )
         seen[pilot.id] = i
     return Registry(path, years, outcomes, pilots)
+
+
+def _with_analysis_designs(path: Path, pilots: tuple[Pilot, ...]) -> tuple[Pilot, ...]:
+    """The pilots with their analysis design from `path` (designs.yaml), or the default for
+    their design where it lists none; raises `RegistryError` naming file, line, entry, field."""
+    defaults = tuple(dataclasses.replace(p, analysis=DEFAULT_ANALYSIS[p.design]) for p in pilots)
+    if not path.exists():
+        return defaults
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+        tree = yaml.compose(text, Loader=yaml.SafeLoader)
+    except OSError as error:
+        raise RegistryError(path, f"cannot read the designs: {error}", rule="registry") from error
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise RegistryError(
+            path, f"not valid YAML: {error}", row=mark.line + 1 if mark else None, rule="registry"
+        ) from error
+    if not isinstance(data, dict) or not isinstance(data.get("designs"), dict):
+        raise RegistryError(
+            path, "must map `designs` to one entry per pilot id", column="designs", rule="registry"
+        )
+    lines = _lines(tree)
+    checker = _Checker(path, lines["designs"][1])
+    by_id = {p.id: p for p in defaults}
+    for pilot_id, spec in data["designs"].items():
+        entry = f"pilot {pilot_id!r}"
+        where = checker.lines
+        if pilot_id not in by_id:
+            checker.fail(f"is not a pilot of the registry {sorted(by_id)}", field=pilot_id,
+                         where=where)  # fmt: skip
+        if not isinstance(spec, dict):
+            checker.fail("must be a mapping of analysis, site, reason", field=pilot_id,
+                         where=where)  # fmt: skip
+        inner = where[pilot_id][1]
+        unknown = sorted(set(spec) - set(DESIGN_FIELDS))
+        if unknown:
+            checker.fail(f"unknown field (allowed: {list(DESIGN_FIELDS)})", field=unknown[0],
+                         where=inner, entry=entry)  # fmt: skip
+        pilot = by_id[pilot_id]
+        analysis = checker.text(spec, "analysis", inner, entry)
+        if analysis not in ANALYSES[pilot.design]:
+            checker.fail(
+                f"{analysis!r} is not an analysis for the design {pilot.design} "
+                f"(one of {list(ANALYSES[pilot.design])})",
+                field="analysis", where=inner, entry=entry,
+            )  # fmt: skip
+        checker.text(spec, "reason", inner, entry)
+        site = spec.get("site")
+        if analysis == "multisite" and site not in SITE_COLUMNS:
+            checker.fail(f"a multisite analysis needs `site`, one of {list(SITE_COLUMNS)}",
+                         field="site", where=inner, entry=entry)  # fmt: skip
+        if analysis != "multisite" and site is not None:
+            checker.fail("only a multisite analysis has a site", field="site", where=inner,
+                         entry=entry)  # fmt: skip
+        by_id[pilot_id] = dataclasses.replace(pilot, analysis=analysis, site=site)
+    return tuple(by_id[p.id] for p in pilots)

@@ -81,7 +81,8 @@ def published(tmp_path_factory, worker_id) -> Workspace:
     (and, under `pytest -n`, by every worker: the first builds it, the others wait for it)."""
     if worker_id == "master":  # one process
         workspace = Workspace(tmp_path_factory.mktemp("published"))
-        assert workspace.run().success, "the refresh job failed on the embedded default data"
+        failures = _failures(workspace.run())
+        assert not failures, f"the refresh job failed on the embedded default data: {failures}"
         return workspace
     from filelock import FileLock
 
@@ -90,10 +91,22 @@ def published(tmp_path_factory, worker_id) -> Workspace:
     with FileLock(str(root.with_suffix(".lock"))):
         if not outcome.exists():
             root.mkdir()
-            ok = Workspace(root).run().success
-            outcome.write_text("passed" if ok else "failed")
-    assert outcome.read_text() == "passed", "the refresh job failed on the embedded default data"
+            outcome.write_text(_failures(Workspace(root).run()))
+    failures = outcome.read_text()
+    assert not failures, f"the refresh job failed on the embedded default data: {failures}"
     return Workspace(root)
+
+
+def _failures(result: dg.ExecuteInProcessResult) -> str:
+    """The steps that failed and why (empty when the run succeeded)."""
+    if result.success:
+        return ""
+    failed = [
+        f"{event.step_key}: {event.event_specific_data.error.message.strip()[:500]}"
+        for event in result.all_events
+        if event.is_step_failure
+    ]
+    return "; ".join(failed) or "the run failed"
 
 
 @pytest.fixture

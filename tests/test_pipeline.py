@@ -214,6 +214,7 @@ def test_definitions_snapshot():
         "ecf_mentors",
         "ecf_retention",
         "ks4_national_char",
+        "npq_eligibility",
         # school-level lists and performance tables
         "gias_establishments",
         "ks4_school_performance",
@@ -328,6 +329,12 @@ def test_definitions_snapshot():
         "ecf_participants_by_characteristic": ["staging/ecf_participants"],
         "ecf_retention_by_characteristic": ["staging/ecf_retention"],
         "ks4_attainment_gaps": ["staging/ks4_national_char"],
+        "npq_eligible_schools": ["staging/npq_eligibility"],
+        "npq_eligibility_changes": ["staging/npq_eligibility"],
+        "npq_eligibility_gias_match": [
+            "staging/gias_establishments",
+            "staging/npq_eligibility",
+        ],
     }
     expected |= {f"marts/{name}": ("marts", reads) for name, reads in real_marts.items()}
     # The record-level path: its own group, job and publication.

@@ -52,6 +52,7 @@ def takeup_rows(funding: str, starts: dict[int, int | None]) -> list[dict]:
             "npq_starts_status": "value" if value is not None else "c",
             "npq_unique_participants": None if value is None else value - 1,
             "npq_unique_participants_status": "value" if value is not None else "c",
+            "percent_workforce_npq_participation": None,
             "provenance": "published",
             "source_data_set": "test",
             "source_release": "test",
@@ -69,6 +70,20 @@ def test_a_suppressed_window_year_stops_the_cumulative_count(con):
         schema_overrides={"npq_starts": pl.Int64, "npq_unique_participants": pl.Int64},
     )
     write_frame(con, "staging", "npq_participants", given)
+    # The cumulative headline (NPQ workforce) is published for Overall 2021/22 only here.
+    workforce = pl.DataFrame(
+        {
+            "geographic_level": ["National"],
+            "time_period": [202122],
+            "funding": ["Overall"],
+            "npq_participants": [900.0],
+            "total_teachers": [10_000.0],
+            "percentage": [9.0],
+            "percentage_status": ["value"],
+            "provenance": ["synthetic"],
+        }
+    )
+    write_frame(con, "staging", "npq_workforce", workforce)
     got = run_mart(con, "npq_takeup_by_year", takeup_params())
     target = 150_000
     expected = pl.DataFrame(
@@ -85,8 +100,16 @@ def test_a_suppressed_window_year_stops_the_cumulative_count(con):
             + [target - 100, target - 300, target - 600]
             + [None] * 3,
             "pace_achieved_per_year": [1000.0, None, None, None, 100.0, 150.0, 200.0] + [None] * 3,
+            "cumulative_unique_participants_since_2021": [900] + [None] * 9,
+            "cumulative_percent_teachers_started_since_2021": [9.0] + [None] * 9,
+            # The weakest input decides: a synthetic headline makes its row synthetic.
+            "provenance": ["synthetic"] + ["published"] * 9,
         },
-        schema_overrides={"pace_achieved_per_year": pl.Float64},
+        schema_overrides={
+            "pace_achieved_per_year": pl.Float64,
+            "cumulative_unique_participants_since_2021": pl.Int64,
+            "cumulative_percent_teachers_started_since_2021": pl.Float64,
+        },
     )
     expect(got, expected, ["funding", "year_start"])
 

@@ -80,3 +80,33 @@ def test_rows_equal_to_published_values_say_published(staged):
 
 def test_no_key_is_staged_twice(staged):
     assert staged.select(NPQ_PARTICIPANTS.keys).is_duplicated().sum() == 0
+
+
+def test_newer_release_wins_and_a_repeated_key_is_left_for_the_duplicate_check():
+    from pipelines.transforms.staging import prefer_published
+
+    frame = pl.DataFrame(
+        {
+            "time_period": ["202122", "202122", "202122", "202223", "202223", "202324"],
+            "region": ["A", "A", "A", "A", "A", "A"],
+            "npq_starts": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "provenance": [
+                "published",
+                "published",
+                "synthetic",
+                "published",
+                "published",
+                "derived",
+            ],
+            "source_release": ["2022/23", "2024/25", "v2", "2024/25", "2024/25", "2022/23"],
+        }
+    )
+    kept = prefer_published(frame, ["time_period", "region"])
+    assert kept.sort("time_period", "npq_starts").select(
+        "time_period", "npq_starts", "provenance"
+    ).rows() == [
+        ("202122", 2.0, "published"),  # the newer release's figure
+        ("202223", 4.0, "published"),  # one release repeating a key: both kept, for refusal
+        ("202223", 5.0, "published"),
+        ("202324", 6.0, "derived"),  # derived from published, over nothing synthetic
+    ]

@@ -130,18 +130,19 @@ def derive_funding_totals(frame: pl.DataFrame, source: Source) -> pl.DataFrame:
 
 
 def prefer_published(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """Keep one row per key: a published row over a derived one, the newer release's over an
-    older one's; keep a synthetic row only where no published or derived row has its key."""
+    """Per key, keep the rows of the strongest provenance (published over derived) and, among
+    those, of the newest release; keep a synthetic row only where no published or derived row
+    has its key. Rows repeating a key within one release are all kept, for the caller's
+    duplicate check to refuse."""
     strength = pl.col("provenance").replace_strict(
         {p: i for i, p in enumerate(PROVENANCE)}, default=len(PROVENANCE), return_dtype=pl.Int8
     )
-    published = (
-        frame.filter(pl.col("provenance") != "synthetic")
-        .sort(strength, pl.col("source_release"), descending=[False, True], nulls_last=True)
-        .unique(keys, keep="first", maintain_order=True)
-        if "source_release" in frame.columns
-        else frame.filter(pl.col("provenance") != "synthetic")
+    published = frame.filter(pl.col("provenance") != "synthetic").filter(
+        strength == strength.min().over(keys)
     )
+    if "source_release" in frame.columns:
+        newest = pl.col("source_release").max().over(keys)
+        published = published.filter(pl.col("source_release") == newest)
     synthetic = frame.filter(pl.col("provenance") == "synthetic").join(
         published.select(keys), on=keys, how="anti", nulls_equal=True
     )

@@ -102,8 +102,9 @@ def test_scoreboard_in_inputs_status_and_readme(published, db):
     assert region[2] > 0 and region[3] > 0  # published and derived rows now reach it
 
     report, _ = status_report(published.marts, published.raw)
+    lines = report.split("Real-data scoreboard")[1].splitlines()
     for name, rows, *shares in board:
-        line = next(x for x in report.splitlines() if x.split()[:1] == [name])
+        line = next(x for x in lines if x.split()[:1] == [name])
         cells = ["-" if v is None else f"{v:.1f}%" for v in shares]
         assert line.split()[1:] == [str(rows), *cells], line
 

@@ -822,3 +822,13 @@ COMPILED: dict[str, CompiledSource] = {
         ),
     )
 }
+
+# School lists behind NPQ funding eligibility (not EES open data; staged by
+# pipelines/eligibility.py into one school-level frame). Not a compiled table of figures.
+NPQ_ELIGIBILITY = CompiledSource(
+    "npq_eligibility",
+    "NPQ funding eligibility lists: high pupil premium 2021/22, PP50 autumn 2024, January and "
+    "autumn 2025, RISE schools autumn 2025",
+    "official",
+    source="dfe",
+)

@@ -1,6 +1,7 @@
 """Marts over the real sources embedded for issue 16: early career teachers (ECF participants
-and retention) and KS4 attainment gaps. One asset per SQL file in pipelines/sql/marts/, each
-behind a blocking expectation suite; built in the working database.
+and retention), KS4 attainment gaps, and the schools on DfE's NPQ funding eligibility lists.
+One asset per SQL file in pipelines/sql/marts/, each behind a blocking expectation suite; built
+in the working database.
 """
 
 import dagster as dg
@@ -12,6 +13,9 @@ REAL_SOURCE_MARTS: dict[str, list[str]] = {
     "ecf_participants_by_characteristic": ["staging/ecf_participants"],
     "ecf_retention_by_characteristic": ["staging/ecf_retention"],
     "ks4_attainment_gaps": ["staging/ks4_national_char"],
+    "npq_eligible_schools": ["staging/npq_eligibility"],
+    "npq_eligibility_changes": ["staging/npq_eligibility"],
+    "npq_eligibility_gias_match": ["staging/npq_eligibility", "staging/gias_establishments"],
 }
 
 defs = dg.Definitions(

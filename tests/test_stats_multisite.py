@@ -14,9 +14,11 @@ import pytest
 
 from pipelines.stats.effect_sizes import (
     RESULT_SCHEMA,
+    SiteSizes,
     _random_slope,
     _random_slope_profile,
     cluster_randomised_effect_sizes,
+    mstfreq_contrast_variance,
     multisite_effect_sizes,
 )
 from tests.conftest import PROJECT_ROOT
@@ -50,11 +52,24 @@ def test_profiled_fit_is_mixedlm():
     assert fast.beta == pytest.approx(reference.beta, abs=1e-4)
     assert fast.within == pytest.approx(reference.within, rel=1e-3)
     assert fast.site_covariance == pytest.approx(reference.site_covariance, abs=1e-3)
+    assert fast.beta_variance == pytest.approx(reference.beta_variance, rel=0.01)
     rows = {
         fit: multisite_effect_sizes(frame, "y", "t", "site", ["x"], fit=fit)
         for fit in ("mixedlm", "profile")
     }
     assert rows["profile"]["g"].to_numpy() == pytest.approx(rows["mixedlm"]["g"], abs=1e-3)
+
+
+def test_model_variance_of_beta_is_mstfreqs_when_every_site_holds_both_arms():
+    frame = _trial(np.random.default_rng(7), 25, 0.2)
+    t, site = frame["t"].to_numpy(), frame["site"].to_numpy()
+    x = np.column_stack([np.ones(frame.height), t])  # no covariates
+    fit = _random_slope(frame["y"].to_numpy(), x, t, site)
+    sizes = SiteSizes(
+        np.bincount(site, weights=t), np.bincount(site, weights=1 - t), len(t), site.max() + 1
+    )
+    published = mstfreq_contrast_variance(fit.site_covariance[1, 1], fit.within, sizes)
+    assert fit.beta_variance == pytest.approx(published, rel=0.03)
 
 
 def test_same_columns_as_the_other_estimators_and_a_clear_refusal():
@@ -64,7 +79,7 @@ def test_same_columns_as_the_other_estimators_and_a_clear_refusal():
     assert set(zip(result["model"], result["variance"], strict=True)) == {
         (m, v) for m in ("conditional", "unconditional") for v in ("within", "total")
     }
-    assert (result["df"] == 19).all()  # 20 sites hold both arms
+    assert (result["df"] == 18).all()  # 20 sites - 2 (x varies within sites)
     assert (result["ci_lower"] < result["g"]).all() and (result["g"] < result["ci_upper"]).all()
     # schools allocated whole (a cluster trial) are not a multisite design
     cluster = frame.with_columns((pl.col("site") % 2).cast(pl.Float64).alias("t"))

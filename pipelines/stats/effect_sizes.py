@@ -512,50 +512,49 @@ class SiteSizes:
         return self.n_t * self.n_c / (self.n_t + self.n_c)
 
 
-def multisite_within(beta, sigma_w2, slope_variance, sizes: SiteSizes):
-    """Within-site effect size of a multisite trial and its SE (Singh, Uwimpuhwe et al., the
-    variance derived for eefAnalytics `mstFREQ`; shared/methods/README.md cites eefAnalytics):
+def mstfreq_contrast_variance(slope_variance, sigma_w2, sizes: SiteSizes):
+    """Variance of the average treatment effect of a multisite trial as eefAnalytics `mstFREQ`
+    computes it: the precision-weighted mean of the site contrasts,
 
-        d_W = beta / sigma_w
-        SE  = sqrt( 1 / sum_i [ sigma_w^2 / (tau^2 + sigma_w^2 / n~_i) ] + d_W^2 / (2N - 4M) )
+        Var(beta) = 1 / sum_i 1 / (tau^2 + sigma_w^2 / n~_i)
 
-    tau^2 the variance of the site-by-treatment effects (random slope), n~_i as in `SiteSizes`,
-    the sum over sites holding both arms. The first term is the precision-weighted variance of
-    the average site contrast, over sigma_w^2. Returns (d_W, SE); NumPy broadcasting.
-    """
-    sigma_w2 = np.asarray(sigma_w2, dtype=float)
-    d = np.asarray(beta, dtype=float) / np.sqrt(sigma_w2)
-    weights = sigma_w2[..., None] / (
-        np.asarray(slope_variance, dtype=float)[..., None] + sigma_w2[..., None] / sizes.n_harmonic
-    )
-    var = 1 / weights.sum(axis=-1) + d**2 / (2 * sizes.N - 4 * sizes.M)
-    return d, np.sqrt(var)
-
-
-def multisite_total(beta, sigma_w2, slope_variance, sigma_total2, sizes: SiteSizes):
-    """Total-variance effect size of a multisite trial and its SE (as `multisite_within`, on
-    the total SD: sigma_T^2 = site + within + share treated x (slope variance + 2 covariance)):
-
-        d_T = beta / sigma_T
-        SE  = sqrt( 1 / sum_i [ sigma_T^2 / (tau^2 + sigma_w^2 / n~_i) ] + d_T^2 / (2N - 4M) )
-    """
-    sigma_total2 = np.asarray(sigma_total2, dtype=float)
-    d = np.asarray(beta, dtype=float) / np.sqrt(sigma_total2)
+    over the sites holding both arms (tau^2 the site-by-treatment variance, n~_i as in
+    `SiteSizes`; the first term of mstFREQ's SE, times sigma^2). NumPy broadcasting."""
     per_site = np.asarray(slope_variance, dtype=float)[..., None] + (
         np.asarray(sigma_w2, dtype=float)[..., None] / sizes.n_harmonic
     )
-    var = 1 / (sigma_total2[..., None] / per_site).sum(axis=-1) + d**2 / (2 * sizes.N - 4 * sizes.M)
+    return 1 / (1 / per_site).sum(axis=-1)
+
+
+def multisite_g(beta, sigma2, contrast_variance, sizes: SiteSizes):
+    """Effect size of a multisite trial on the SD sqrt(`sigma2`) and its SE (the form of the
+    variance derived for eefAnalytics `mstFREQ`; shared/methods/README.md):
+
+        d  = beta / sigma
+        SE = sqrt( Var(beta) / sigma^2 + d^2 / (2N - 4M) )
+
+    within: sigma^2 = within-site variance; total: site + within + share treated x (slope
+    variance + 2 covariance). mstFREQ's Var(beta) is `mstfreq_contrast_variance`;
+    `multisite_effect_sizes` passes the model-based (GLS) variance of the treatment
+    coefficient, which equals it when every site holds both arms and there are no covariates,
+    and otherwise also counts the covariates and the sites holding one arm. Returns (d, SE).
+    """
+    sigma2 = np.asarray(sigma2, dtype=float)
+    d = np.asarray(beta, dtype=float) / np.sqrt(sigma2)
+    var = np.asarray(contrast_variance, dtype=float) / sigma2 + d**2 / (2 * sizes.N - 4 * sizes.M)
     return d, np.sqrt(var)
 
 
 @dataclass(frozen=True)
 class SlopeFit:
     """REML fit of y ~ x + (1 + t | site): fixed effects, the 2 x 2 covariance of the site
-    intercept and site-by-treatment slope, and the within-site (residual) variance."""
+    intercept and site-by-treatment slope, the within-site (residual) variance, and the GLS
+    variance of the treatment coefficient, sigma^2 [(X' H^-1 X)^-1]_11 (`_gls_beta_variance`)."""
 
     beta: np.ndarray
     site_covariance: np.ndarray
     within: float
+    beta_variance: float
 
 
 def _random_slope(y: np.ndarray, x: np.ndarray, t: np.ndarray, groups: np.ndarray) -> SlopeFit:
@@ -575,7 +574,25 @@ def _random_slope(y: np.ndarray, x: np.ndarray, t: np.ndarray, groups: np.ndarra
                 best = fit
     if best is None:
         raise ValueError("the random-slope (site-by-treatment) model could not be fitted")
-    return SlopeFit(np.asarray(best.fe_params), np.asarray(best.cov_re), float(best.scale))
+    gamma, scale = np.asarray(best.cov_re), float(best.scale)
+    codes = np.unique(groups, return_inverse=True)[1]
+    variance = _gls_beta_variance(x, t, codes, gamma / scale, scale)
+    return SlopeFit(np.asarray(best.fe_params), gamma, scale, variance)
+
+
+def _gls_beta_variance(x, t, codes, relative: np.ndarray, scale: float) -> float:
+    """sigma^2 [(X' H^-1 X)^-1]_11 for site covariance sigma^2 `relative`: the GLS variance of
+    the treatment coefficient given the variance components (MixedLM's `bse_fe` comes from
+    the joint information of all parameters instead). H_i^-1 = I - Z_i G (I + Z_i'Z_i G)^-1
+    Z_i' with Z_i = [1, t_i], which needs no inverse of G (a boundary fit is singular)."""
+    z = np.column_stack([np.ones_like(t), t])
+    a = np.zeros((codes.max() + 1, 2, 2))
+    np.add.at(a, codes, z[:, :, None] * z[:, None, :])
+    c = np.zeros((codes.max() + 1, 2, x.shape[1]))
+    np.add.at(c, codes, z[:, :, None] * x[:, None, :])
+    proj = relative @ np.linalg.inv(np.eye(2) + a @ relative)
+    xhx = x.T @ x - np.einsum("mai,mab,mbj->ij", c, proj, c)
+    return float(scale * np.linalg.inv(xhx)[1, 1])
 
 
 def _random_slope_profile(
@@ -621,16 +638,16 @@ def _random_slope_profile(
         beta = np.linalg.solve(xhx, xhy)
         s2 = (yhy - beta @ xhy) / (n - p)
         if not s2 > 0 or not (det > 0).all():
-            return np.inf, beta, s2, lower
+            return np.inf, beta, s2, lower, xhx
         criterion = (n - p) * np.log(s2) + np.log(det).sum()
-        return criterion + np.linalg.slogdet(xhx)[1], beta, s2, lower
+        return criterion + np.linalg.slogdet(xhx)[1], beta, s2, lower, xhx
 
     best = minimize(
         lambda th: solve(th)[0], [0.5, 0.0, 0.2], method="Nelder-Mead",
         options={"xatol": 1e-5, "fatol": 1e-7, "maxiter": 3000},
     )  # fmt: skip
-    _, beta, s2, lower = solve(best.x)
-    return SlopeFit(beta, s2 * lower @ lower.T, float(s2))
+    _, beta, s2, lower, xhx = solve(best.x)
+    return SlopeFit(beta, s2 * lower @ lower.T, float(s2), float(s2 * np.linalg.inv(xhx)[1, 1]))
 
 
 def multisite_effect_sizes(
@@ -654,19 +671,24 @@ def multisite_effect_sizes(
 
     conditional: within = residual variance sigma_w^2 of that model; total = sigma_T^2 =
         site variance + sigma_w^2 + share treated x (slope variance + 2 x covariance), as
-        mstFREQ; SEs by `multisite_within` / `multisite_total` (Singh, Uwimpuhwe et al.,
-        the variance derived for mstFREQ: precision-weighted site contrasts plus the d^2 term).
+        mstFREQ. SE by `multisite_g`, the form of the variance derived for mstFREQ, with
+        the model-based (GLS) variance of beta: equal to mstFREQ's precision-weighted mean of
+        the site contrasts (`mstfreq_contrast_variance`) when every site holds both arms and
+        there are no covariates (tested), and otherwise also counting the covariates and the
+        sites that hold one arm (through the random intercepts), which mstFREQ's expression
+        leaves out: with one or two participants per school most schools hold one arm.
     unconditional: SDs from the empty model `outcome ~ 1 + (1 | site)` (the EEF headline:
         total). mstFREQ applies the cluster-trial formulas with the empty model's ICC here;
         this project gives unconditional rows the conditional model's precision on their own
         SD (SE_u = SE_c x g_u / g_c), as `cluster_randomised_effect_sizes` does, since the
         beta is the covariate model's (pipelines/stats/METHODS.md).
 
-    Interval: g +- t(df) SE with df = (sites holding both arms) - 1, the degrees of freedom of
-    the average of the site contrasts when the effect varies between sites (Raudenbush & Liu
-    2000, Psychological Methods 5(2), 199-213). `icc`: share of the total variance between
-    sites; `between_variance` = total - within. Randomisation inference is not computed
-    (null `randomisation_*`). `treatment` holds 0/1; at least two sites must hold both arms.
+    Interval: g +- t(df) SE with df = sites - 2 - site-level covariates, the cluster-based
+    rule of `pipelines.stats.randomisation.cluster_df` (site-level contrasts carry the
+    effect's uncertainty when it varies between sites). `icc`: share of the conditional total
+    variance between sites; `between_variance` = total - within. Randomisation inference is
+    not computed (null `randomisation_*`). `treatment` holds 0/1; at least two sites must
+    hold both arms. Simulated bias and coverage: tests/test_stats_multisite.py.
     """
     frame = complete_cases(df, [outcome, treatment, site, *covariates])
     x, t, _ = design_matrix(frame, treatment, covariates)
@@ -695,23 +717,22 @@ def multisite_effect_sizes(
     share = t.mean()
     total_c = max(float(gamma[0, 0]), 0.0) + sigma_w2 + share * (tau2 + 2 * float(gamma[0, 1]))
     total_c = max(total_c, sigma_w2)
-    dof = int(both.sum()) - 1
+    site_level = int(cluster_level_columns(x[:, 2:], codes).sum())
+    dof = cluster_df(len(n_t_site), site_level)
     n_t, n_c = int(t.sum()), int(len(t) - t.sum())
     m_t, m_c = int((n_t_site > 0).sum()), int((n_c_site > 0).sum())
     label = (
         f"multisite (mstFREQ): random site intercept and site-by-treatment slope (slope "
-        f"variance {tau2:.4g}); t with {dof} df (sites with both arms - 1)"
+        f"variance {tau2:.4g}); SE from the model's variance of beta; t with {dof} df (sites "
+        f"- 2 - {site_level} site-level)"
     )
     rows = []
     conditional: dict[str, tuple[float, float]] = {}
     between_c = total_c - sigma_w2
     for variance in ("within", "total"):
-        if variance == "within":
-            d, se = multisite_within(beta, sigma_w2, tau2, sizes)
-            sd = np.sqrt(sigma_w2)
-        else:
-            d, se = multisite_total(beta, sigma_w2, tau2, total_c, sizes)
-            sd = np.sqrt(total_c)
+        sigma2 = sigma_w2 if variance == "within" else total_c
+        d, se = multisite_g(beta, sigma2, slope_fit.beta_variance, sizes)
+        sd = np.sqrt(sigma2)
         conditional[variance] = (float(se), float(sd))
         row = _row(
             "conditional", variance, d, se, between_c / total_c, n_t, n_c, beta, sd, between_c,

@@ -6,6 +6,11 @@
 -- years' with fewer than three years. The projection assumes the recent linear trend simply
 -- continues: a description of the trend, not a forecast. Both censuses count whole populations,
 -- so the line describes year-to-year change, not sampling error, and no interval is attached.
+-- A trend is clear (trend_clear) only when the 95% interval of its slope excludes 0: the
+-- interval is t (years - 2 df) times the slope's standard error from the residuals about the
+-- line, so it measures how far year-to-year movement blurs the straight line, not sampling
+-- error. parity_within_horizon: the fitted line reaches parity no later than trend_horizon_years
+-- (parameter) after the latest year; the line is never extended beyond that horizon.
 -- low_count is true when any year of the series rests on fewer than 10 people (parameter
 -- low_count_threshold, applied in the gaps mart). provenance is the gaps mart's: synthetic
 -- when any year has a synthetic input (the workforce in the embedded default).
@@ -51,6 +56,16 @@ fitted AS (
         arg_max(gap_sign_robust, year_start) AS latest_gap_sign_robust,
         regr_slope(gap_pp, year_start) AS gap_change_pp_per_year,
         regr_intercept(gap_pp, year_start) AS gap_intercept,
+        CASE
+            WHEN count(*) > 2 AND regr_sxx(gap_pp, year_start) > 0
+            THEN sqrt(
+                greatest(
+                    regr_syy(gap_pp, year_start)
+                    - regr_sxy(gap_pp, year_start) ^ 2 / regr_sxx(gap_pp, year_start),
+                    0
+                ) / (count(*) - 2) / regr_sxx(gap_pp, year_start)
+            )
+        END AS gap_change_se,
         regr_slope(representation_ratio, year_start) AS ratio_change_per_year,
         bool_or(low_count) AS low_count,
         CASE
@@ -112,6 +127,19 @@ SELECT
     latest_gap_pp,
     fitted_latest_gap_pp,
     gap_change_pp_per_year,
+    gap_change_pp_per_year - $t_critical_95[years_in_trend - 2] * gap_change_se
+        AS gap_change_ci_lower_pp,
+    gap_change_pp_per_year + $t_critical_95[years_in_trend - 2] * gap_change_se
+        AS gap_change_ci_upper_pp,
+    coalesce(
+        sign(gap_change_pp_per_year - $t_critical_95[years_in_trend - 2] * gap_change_se)
+        = sign(gap_change_pp_per_year + $t_critical_95[years_in_trend - 2] * gap_change_se)
+        AND gap_change_pp_per_year <> 0,
+        false
+    ) AS trend_clear,
+    CAST(last_year_start + $trend_horizon_years AS INTEGER) AS trend_horizon_year_start,
+    coalesce(parity_year_start <= last_year_start + $trend_horizon_years, false)
+        AS parity_within_horizon,
     ratio_change_per_year,
     latest_representation_ratio,
     latest_gap_pp_lower_bound,
@@ -134,7 +162,10 @@ SELECT
     'Least-squares line through the latest ' || CAST(years_in_trend AS VARCHAR)
     || ' yearly gaps of census populations: it describes the recent trend, not a forecast, and '
     || 'no sampling interval applies. The parity year assumes the trend continues in a straight '
-    || 'line.' AS statistical_basis,
+    || 'line; it is not extended beyond ' || CAST($trend_horizon_years AS VARCHAR)
+    || ' years after the latest year. The trend is clear only when the 95% interval of the '
+    || 'slope (t on years - 2 df, from the residuals about the line) excludes 0.'
+        AS statistical_basis,
     provenance,
     inputs_provenance
 FROM projected

@@ -13,18 +13,21 @@ import itertools
 import matplotlib.pyplot as plt
 import polars as pl
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from pipelines.charts.style import (
     DARK_BLUE,
     DARK_GREY,
     DARK_PINK,
+    GRID,
     LIGHT_PURPLE,
     ORANGE,
     PERCENT,
     TEXT,
     TURQUOISE,
     ChartSpec,
+    ExactFormatter,
+    YearFormatter,
     finish,
     full_column,
     house_axes,
@@ -66,6 +69,7 @@ STAGE_STYLE = {
 }
 PLURAL = {
     "Pupils": "pupils",
+    "Early career teachers": "early career teachers",
     "Classroom teacher": "classroom teachers",
     "Assistant head teacher": "assistant heads",
     "Deputy head teacher": "deputy heads",
@@ -115,12 +119,6 @@ def _spread_labels(values: list[float], min_gap: float) -> list[float]:
     for previous, current in itertools.pairwise(order):
         placed[current] = max(placed[current], placed[previous] + min_gap)
     return placed
-
-
-def _parity_words(trend: dict) -> str:
-    if trend["trend"] == "closing":
-        return f"parity in {trend['year_of_parity']}"
-    return "not closing"
 
 
 # --- 1. Leaky pipeline by year -------------------------------------------------------------------
@@ -252,11 +250,12 @@ def gap_trends(
     group: str = "Ethnic minority",
     comparator: str = "Classroom teacher",
     area: str = "England",
-    horizon: int = 2040,
 ) -> tuple[Figure, ChartSpec, pl.DataFrame]:
     """The gap (leadership grade minus comparator, percentage points) by year for the three
-    leadership grades, the fitted recent trend extended to parity where the gap is closing,
-    and 'not closing' where it is not. Reads marts.rep_representation_gaps and
+    leadership grades, with the mart's verdict on each trend. A trend whose slope interval
+    includes 0 (`trend_clear` false) is 'no clear trend' and is not extended; a clear closing
+    trend is extended to parity only within the mart's horizon (`parity_within_horizon`), and
+    never past `trend_horizon_year_start`. Reads marts.rep_representation_gaps and
     marts.rep_gap_trends; the shaded band is how far unknown ethnicity could move the gap."""
     grades = ("Assistant head teacher", "Deputy head teacher", "Head teacher")
     keep = (
@@ -287,8 +286,13 @@ def gap_trends(
         fitted.select(
             "grade",
             "gap_change_pp_per_year",
+            "gap_change_ci_lower_pp",
+            "gap_change_ci_upper_pp",
             "trend",
+            "trend_clear",
             "year_of_parity",
+            "parity_within_horizon",
+            "trend_horizon_year_start",
             "first_year_start",
             "last_year_start",
         ),
@@ -299,18 +303,22 @@ def gap_trends(
     words = _group_words(group)
     heads = fitted.filter(pl.col("grade") == "Head teacher").row(0, named=True)
     rows = list(fitted.iter_rows(named=True))
-    closing = [r for r in rows if r["trend"] == "closing"]
-    if heads["trend"] == "closing":
+    horizon = int(heads["trend_horizon_year_start"])
+    horizon_year = f"{horizon}/{(horizon + 1) % 100:02d}"
+    gap_words = (
+        f"The {words} gap between head teachers and {PLURAL[comparator]} "
+        f"({heads['latest_gap_pp']:+.1f} points in {heads['last_academic_year']})"
+    )
+    verdict = _trend_verdict(heads, horizon_year)
+    if verdict.startswith("parity"):
         title = (
             f"At the recent trend, the {words} gap between head teachers and "
             f"{PLURAL[comparator]} would close in {heads['year_of_parity']}"
         )
+    elif verdict == "no clear trend":
+        title = f"{gap_words} shows no clear trend over {heads['years_in_trend']} years"
     else:
-        title = (
-            f"The {words} gap between head teachers and {PLURAL[comparator]} "
-            f"({heads['latest_gap_pp']:+.1f} points in {heads['last_academic_year']}) is not "
-            "closing"
-        )
+        title = f"{gap_words} is {verdict}"
     alt = (
         (
             "SYNTHETIC DATA, illustrative only: the teacher figures are synthetic. "
@@ -318,26 +326,27 @@ def gap_trends(
             else ""
         )
         + f"{title}. Line chart of the percentage-point gap between the {words} share of each "
-        f"leadership grade and of {PLURAL[comparator]}, {area}, with the trend of the latest "
-        f"{heads['years_in_trend']} years extended to parity where the gap is closing. "
+        f"leadership grade and of {PLURAL[comparator]}, {area}, with the verdict on the trend "
+        f"of the latest {heads['years_in_trend']} years. "
         + " ".join(
             f"{PLURAL[r['grade']].capitalize()}: {r['latest_gap_pp']:+.1f} points in "
             f"{r['last_academic_year']}, changing {r['gap_change_pp_per_year']:+.2f} points a "
-            f"year, {_parity_words(r)}."
+            f"year (95% interval {r['gap_change_ci_lower_pp']:+.2f} to "
+            f"{r['gap_change_ci_upper_pp']:+.2f}), {_trend_verdict(r, horizon_year)}."
             for r in rows
         )
     )
     notes = [
         f"Gap = {words} share of the grade minus its share of {PLURAL[comparator]}, people of "
-        "known ethnicity; below 0 = under-represented.",
-        f"Dashed: least-squares line through the latest {heads['years_in_trend']} years, "
-        "extended to parity (a straight-line description, not a forecast); dotted: the latest "
-        "gap, where it is not closing. Band: how far "
-        "unknown and refused ethnicity could move the head teacher gap. " + CENSUS_NOTE,
+        "known ethnicity; below 0 = under-represented. Band: how far unknown and refused "
+        "ethnicity could move the head teacher gap. " + CENSUS_NOTE,
+        f"Trend: least-squares line through the latest {heads['years_in_trend']} years. 'No "
+        "clear trend' when the 95% interval of its slope (t, from the year-to-year scatter "
+        "about the line) includes 0. A clear closing trend is extended (dashed) to parity only "
+        f"up to {horizon_year}, {horizon - int(heads['last_year_start'])} years after the "
+        "latest data: a description of the recent trend, not a forecast.",
         *_low_count_note(data, "points"),
     ]
-    if closing and any(r["parity_year_start"] > horizon for r in closing):
-        notes.append(f"Projections beyond {horizon} are cut at the right edge.")
     if synthetic:
         notes.insert(0, SYNTHETIC_WORKFORCE)
     spec = ChartSpec(
@@ -350,12 +359,11 @@ def gap_trends(
         generator=WORKFORCE_GENERATOR,
     )
 
-    fig, ax = house_axes(12)
+    fig, ax = house_axes(10)
     last_observed = int(data["year_start"].max())
-    right = max(
-        [last_observed + 3] + [min(int(r["parity_year_start"]), horizon) + 1 for r in closing]
-    )
-    labels: list[tuple[str, str, float]] = []
+    extended = [r for r in rows if r["trend_clear"] and r["trend"] == "closing"]
+    right = horizon if extended else last_observed
+    handles, labels = [], []
     for r in rows:
         colour, marker = STAGE_STYLE[r["grade"]]
         series = data.filter(pl.col("grade") == r["grade"])
@@ -369,41 +377,51 @@ def gap_trends(
                 alpha=0.12,
                 linewidth=0,
             )
-        ax.plot(years_, series["gap_pp"].to_list(), color=colour, linewidth=2)
+        (handle,) = ax.plot(
+            years_, series["gap_pp"].to_list(), color=colour, linewidth=2, marker=marker
+        )
         for x, y, low in zip(years_, series["gap_pp"], series["low_count"], strict=True):
-            _mark(ax, x, y, colour, marker, bool(low), size=5)
-        slope, last = r["gap_change_pp_per_year"], r["last_year_start"]
-        fitted_last = r["fitted_latest_gap_pp"]
-        end_y = float(series["gap_pp"][-1])
-        if r["trend"] == "closing":
+            if low:
+                _mark(ax, x, y, colour, marker, True, size=5)
+        if r in extended:
+            slope, last = r["gap_change_pp_per_year"], r["last_year_start"]
             end = min(r["parity_year_start"], horizon)
-            end_y = fitted_last + slope * (end - last)
-            ax.plot([last, end], [fitted_last, end_y], color=colour, linestyle="--", linewidth=1.5)
-            text = f"{PLURAL[r['grade']].capitalize()}: parity {r['year_of_parity']}"
-        else:
             ax.plot(
-                [last, right],
-                [float(series["gap_pp"][-1])] * 2,
+                [last, end],
+                [r["fitted_latest_gap_pp"], r["fitted_latest_gap_pp"] + slope * (end - last)],
                 color=colour,
-                linestyle=":",
-                linewidth=1,
+                linestyle="--",
+                linewidth=1.5,
             )
-            end_y = float(series["gap_pp"][-1])
-            text = f"{PLURAL[r['grade']].capitalize()}: not closing"
-        labels.append((text, colour, end_y))
-    span = float(data["gap_pp_upper_bound"].max() - data["gap_pp_lower_bound"].min())
-    placed = _spread_labels([y for _, _, y in labels], span * 0.06)
-    for (text, colour, _), y in zip(labels, placed, strict=True):
-        ax.text(right + 0.4, y, text, va="center", fontsize=9, color=colour, fontweight="bold")
+        handles.append(handle)
+        labels.append(f"{PLURAL[r['grade']].capitalize()}: {_trend_verdict(r, horizon_year)}")
     ax.axhline(0, color=TEXT, linewidth=1)
-    ax.text(data["year_start"].min(), 0.3, "Parity", fontsize=9, color=TEXT, va="bottom")
-    ax.set_xlim(data["year_start"].min() - 0.5, right + 9)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v)}/{(int(v) + 1) % 100:02d}"))
+    ax.annotate(
+        "Parity", (0, 0), xycoords=("axes fraction", "data"), xytext=(2, 3),
+        textcoords="offset points", fontsize=9, color=TEXT, va="bottom",
+    )  # fmt: skip
+    ax.set_xlim(data["year_start"].min() - 0.5, right + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    ax.xaxis.set_major_formatter(YearFormatter())
     low_edge = min(0.0, float(data["gap_pp_lower_bound"].min()))
-    ax.set_ylim(low_edge * 1.1, max(2.0, float(data["gap_pp_upper_bound"].max()) + 1))
+    ax.set_ylim(low_edge * 1.1, max(1.0, float(data["gap_pp_upper_bound"].max()) + 1))
+    ax.yaxis.set_major_formatter(ExactFormatter())
     ax.set_ylabel("Gap (percentage points)")
     ax.set_xlabel("Academic year")
+    ax.legend(handles, labels, loc="best", frameon=True, framealpha=1, edgecolor=GRID, fontsize=9)
     return finish(fig, ax, spec), spec, data
+
+
+def _trend_verdict(row: dict, horizon_year: str) -> str:
+    """How a trend reads, from the mart's flags: no clear trend, widening, narrowing without
+    parity inside the horizon, or the parity year."""
+    if not row["trend_clear"]:
+        return "no clear trend"
+    if row["trend"] == "closing":
+        if row["parity_within_horizon"]:
+            return f"parity {row['year_of_parity']}"
+        return f"narrowing, no parity by {horizon_year}"
+    return "widening" if row["trend"] == "widening" else row["trend"]
 
 
 # --- 3. NPQ participants against their feeder grades ---------------------------------------------

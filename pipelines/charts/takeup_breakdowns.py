@@ -11,6 +11,7 @@ import textwrap
 import matplotlib.pyplot as plt
 import polars as pl
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from pipelines.charts.style import (
@@ -18,6 +19,7 @@ from pipelines.charts.style import (
     DARK_GREY,
     GRID,
     ORANGE,
+    PERCENT,
     TEXT,
     TURQUOISE,
     ChartSpec,
@@ -36,6 +38,11 @@ SYNTHETIC_NOTE = (
     "{what} are SYNTHETIC (pipelines/synthetic/npq.py), calibrated to the published national "
     "totals, and stay labelled synthetic until the real files are fetched."
 )
+
+LOW_BASE = 30
+"""A rate resting on fewer people than this (starters for a completion rate, completers for a
+pass rate) is not drawn as a bar: it is written as its count ("4 completers"), and the chart's
+data say so (`*_low_base`). 4 of 4 completers passing is a fact, not a 100% pass rate."""
 
 # How a status other than "value" reads on a chart (pipelines/transforms/ees.py SYMBOL_STATUS).
 STATUS_LABELS = {
@@ -694,13 +701,28 @@ def completion_by_cohort(mart: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.Data
         label("percentage_pass_rate", "percentage_pass_rate_status", "cohort_complete").alias(
             "pass_label"
         ),
-        # What the bars show: a rate only where the data set publishes a value.
-        pl.when(pl.col("percentage_completion_rate_status") == "value")
+        (pl.col("npq_starts") < LOW_BASE).fill_null(False).alias("completion_rate_low_base"),
+        (pl.col("npq_completed") < LOW_BASE).fill_null(False).alias("pass_rate_low_base"),
+    ).with_columns(
+        # What the bars show: a rate only where the data set publishes a value on a base of at
+        # least LOW_BASE people.
+        pl.when(
+            (pl.col("percentage_completion_rate_status") == "value")
+            & ~pl.col("completion_rate_low_base")
+        )
         .then(pl.col("percentage_completion_rate"))
         .alias("completion_rate_plotted"),
-        pl.when(pl.col("percentage_pass_rate_status") == "value")
+        pl.when((pl.col("percentage_pass_rate_status") == "value") & ~pl.col("pass_rate_low_base"))
         .then(pl.col("percentage_pass_rate"))
         .alias("pass_rate_plotted"),
+        pl.when(pl.col("completion_rate_low_base"))
+        .then(pl.format("{} starters", pl.col("npq_starts")))
+        .otherwise(pl.col("completion_label"))
+        .alias("completion_label"),
+        pl.when(pl.col("pass_rate_low_base"))
+        .then(pl.format("{} completers", pl.col("npq_completed")))
+        .otherwise(pl.col("pass_label"))
+        .alias("pass_label"),
     )
     synthetic = _is_synthetic(data)
     complete = data.filter(
@@ -742,6 +764,11 @@ def completion_by_cohort(mart: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.Data
         },
         key=str,
     )
+    if data["completion_rate_low_base"].any() or data["pass_rate_low_base"].any():
+        notes.append(
+            f"No bar is drawn for a rate resting on fewer than {LOW_BASE} people (starters for "
+            "a completion rate, completers for a pass rate): the count is written instead."
+        )
     if symbols:
         notes.append(
             "No bar is drawn where the data set gives a symbol instead of a rate: "
@@ -775,8 +802,10 @@ def completion_by_cohort(mart: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.Data
             if value is None:
                 ax.text(
                     x,
-                    1.5,
-                    "\n".join(textwrap.wrap(text, 8, break_on_hyphens=False)),
+                    1.5 if offset < 0 else 40,
+                    "\n".join(
+                        textwrap.wrap(text, 8, break_on_hyphens=False, break_long_words=False)
+                    ),
                     ha="center",
                     va="bottom",
                     fontsize=9,
@@ -808,38 +837,34 @@ def completion_by_cohort(mart: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.Data
         [
             f"{r['start_cohort']}\n{r['npq_starts']:,} started"
             + (f"\n{r['npq_completed']:,} completed" if r["npq_completed"] is not None else "")
-            + ("" if r["cohort_complete"] else " to date")
+            + ("" if r["cohort_complete"] else "\nto date")
             for r in data.iter_rows(named=True)
         ],
     )
     if pending.height:
         first_pending = data["cohort_complete"].to_list().index(False)
-        ax.axvspan(first_pending - 0.5, data.height - 0.5, color=GRID, alpha=0.35, linewidth=0)
+        ax.axvspan(
+            first_pending - 0.5, data.height - 0.5, color=GRID, alpha=0.35, linewidth=0, zorder=0
+        )
         ax.text(
             first_pending - 0.42,
-            113,
-            "Within the two-year completion lag:\ncompletion to date, not final",
+            138,
+            "Two-year lag: to date, not final",
             fontsize=9,
             color=DARK_GREY,
             va="top",
         )
-    # Direct labels inside the first cohort's bars instead of a legend.
-    first = data.row(0, named=True)
-    for column, _, _, offset, name in measures:
-        if first[column] is not None and first[column] > 40:
-            ax.text(
-                offset,
-                first[column] / 2,
-                name,
-                rotation=90,
-                ha="center",
-                va="center",
-                fontsize=9,
-                color="white" if first["cohort_complete"] else TEXT,
-            )
-    ax.set_ylim(0, 115)
+    ax.legend(
+        handles=[Patch(facecolor=colour, label=name) for _, _, colour, _, name in measures],
+        loc="lower left",
+        bbox_to_anchor=(0, 1),
+        frameon=False,
+        ncols=2,
+        fontsize=9,
+    )
+    ax.set_ylim(0, 140)
     ax.set_yticks(range(0, 101, 20))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
-    ax.set_ylabel("Percent")
+    ax.yaxis.set_major_formatter(PERCENT)
+    ax.set_ylabel("% of starters or of completers")
     ax.set_xlim(-0.6, data.height - 0.4)
     return finish(fig, ax, spec), spec, data

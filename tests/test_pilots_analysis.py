@@ -292,9 +292,12 @@ def test_cluster_trial_rows_carry_cluster_df_and_a_randomisation_test(estimates)
         assert r["df"] == itt["df"][0]
         half = r["ci_upper"] - r["estimate"]
         assert half == pytest.approx(stats.t.ppf(0.975, r["df"]) * r["se"], rel=1e-9)
-    # participant-randomised rows keep the normal interval; withheld rows publish no interval
+    # participant-randomised rows keep the normal interval (multisite ones: t with school
+    # df); withheld rows publish no interval
     individual = estimates.filter(design="individual_randomised", measure="hedges_g")
-    assert individual["df"].is_null().all()
+    assert individual.filter(analysis_design="individual")["df"].is_null().all()
+    multisite = individual.filter(analysis_design="multisite", estimate_status="value")
+    assert multisite.height > 0 and (multisite["df"] >= 1).all()
     withheld = estimates.filter(estimate_status="c")
     for column in ("randomisation_ci_lower", "randomisation_ci_upper", "randomisation_p_value"):
         assert withheld[column].is_null().all()
@@ -361,3 +364,56 @@ def test_mdes_at_analysis_follows_the_units_lost(pilot_data, security):
     assert after["mdes_at_randomisation"] == pytest.approx(
         before["mdes_at_randomisation"], rel=0.06
     )
+
+
+# --- P1 and P2: leaders randomised individually in schools that hold both arms ---------------
+
+
+def test_pilots_whose_schools_hold_both_arms_are_analysed_as_multisite(estimates):
+    for pilot in ("P1", "P2"):
+        rows = estimates.filter(pilot_id=pilot, measure="hedges_g")
+        assert rows.height > 0
+        assert set(rows["analysis_design"]) == {"multisite"}
+        assert rows["estimator"].str.contains("multisite_effect_sizes").all()
+    # binary outcomes: standard errors clustered by school
+    binary = estimates.filter(pilot_id="P1", measure="cox_index_g")
+    assert binary["variance_used"].str.starts_with("cluster-robust").all()
+    p3 = estimates.filter(pilot_id="P3", measure="hedges_g")
+    assert set(p3["analysis_design"]) == {"individual"}
+
+
+def test_multisite_analysis_accounts_for_schools_shared_by_both_arms(pilot_data):
+    # A large shock shared by every P1 leader of a school (SD 6 wellbeing points, about the
+    # within-school SD): a model of independent leaders absorbs it into its residual SD; the
+    # multisite model attributes it to the schools, keeps the within-school SD and the
+    # effect, and shows the clustering in its ICC.
+    from pipelines.stats.effect_sizes import (
+        individual_randomised_effect_sizes,
+        multisite_effect_sizes,
+    )
+
+    rng = np.random.default_rng(4)
+    schools = pilot_data.of("participants", "P1").get_column("school_id").unique().sort()
+    shock = pl.DataFrame({"school_id": schools, "shock": rng.normal(0, 6.0, schools.len())})
+    pilot = pilot_data.registry.pilot("P1")
+    frame = analysis.unit_frame(
+        pilot_data, pilot, pilot_data.registry.outcomes["wellbeing"], "2027/28"
+    ).filter(pl.col("analysed"))
+    shocked = frame.join(shock, on="school_id").with_columns(pl.col("value") + pl.col("shock"))
+
+    def within(data, estimator, *args):
+        rows = estimator(data, "value", "t", *args, ["baseline_wellbeing"], fit="profile")
+        return rows.filter(model="conditional", variance="within").row(0, named=True)
+
+    before = within(frame, multisite_effect_sizes, "school_id")
+    after = within(shocked, multisite_effect_sizes, "school_id")
+    assert after["icc"] > 0.3
+    assert after["sd_used"] == pytest.approx(before["sd_used"], rel=0.1)
+    assert after["beta"] == pytest.approx(before["beta"], abs=0.5 * before["sd_used"] / 4)
+
+    def independent(data):
+        return individual_randomised_effect_sizes(data, "value", "t", ["baseline_wellbeing"]).row(
+            0, named=True
+        )
+
+    assert independent(shocked)["sd_used"] > 1.3 * independent(frame)["sd_used"]

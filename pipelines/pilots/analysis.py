@@ -48,6 +48,7 @@ from pipelines.stats.costs import cost_summary
 from pipelines.stats.effect_sizes import (
     cluster_randomised_effect_sizes,
     individual_randomised_effect_sizes,
+    multisite_effect_sizes,
 )
 from pipelines.stats.months_progress import months_progress
 from pipelines.stats.power import (
@@ -92,6 +93,7 @@ SCHOOL_COLUMNS = (
 ESTIMATE_SCHEMA = {
     "pilot_id": pl.String,
     "design": pl.String,
+    "analysis_design": pl.String,
     "outcome_id": pl.String,
     "outcome_type": pl.String,
     "outcome_level": pl.String,
@@ -318,11 +320,14 @@ def _binary_rows(result: pl.DataFrame) -> list[dict]:
 def _itt(frame: pl.DataFrame, pilot: Pilot, outcome: Outcome, covariates: list[str]) -> list[dict]:
     data = frame.filter(pl.col("analysed"))
     clustered = pilot.design == "cluster_randomised" and outcome.level == "pupil"
+    multisite = pilot.analysis == "multisite" and outcome.level == "participant"
     if outcome.type == "binary":
-        result = binary_outcome_effects(
-            data, "value", "t", covariates, cluster="school_id" if clustered else None
-        )
+        site = "school_id" if clustered else pilot.site if multisite else None
+        result = binary_outcome_effects(data, "value", "t", covariates, cluster=site)
         return _binary_rows(result)
+    if multisite:  # randomised individually, schools holding both arms (registry designs.yaml)
+        result = multisite_effect_sizes(data, "value", "t", pilot.site, covariates, fit="profile")
+        return _g_rows(result, "pipelines.stats.effect_sizes.multisite_effect_sizes", outcome.level)
     if clustered:
         result = cluster_randomised_effect_sizes(
             data, "value", "t", "school_id", covariates, fit="profile"
@@ -374,11 +379,12 @@ def _cace(
         how="left",
     )
     joined = joined.with_columns(pl.col("received").fill_null(False).cast(pl.Int8)).sort("unit_id")
-    clustered = outcome.level == "pupil"
+    # clustered by school: pupils of a cluster trial, participants of a multisite pilot
+    clustered = outcome.level == "pupil" or pilot.analysis == "multisite"
     sd = itt["sd_used"]
     result = cace_2sls(
         joined, "value", "t", "received", covariates, sd=sd,
-        cluster="school_id" if clustered else None,
+        cluster=(pilot.site or "school_id") if clustered else None,
     ).row(0, named=True)  # fmt: skip
     g, se = cace_effect_size(
         itt["estimate"], itt["se"], result["first_stage"], result["compliance_variance"] / sd**2
@@ -537,6 +543,7 @@ def estimates(data: PilotData) -> pl.DataFrame:
                     context = {
                         "pilot_id": pilot.id,
                         "design": pilot.design,
+                        "analysis_design": pilot.analysis,
                         "outcome_id": outcome.id,
                         "outcome_type": outcome.type,
                         "outcome_level": outcome.level,

@@ -41,6 +41,7 @@ from pipelines.charts.takeup_breakdowns import (
     participation_by_region,
     starts_by_course,
 )
+from pipelines.charts.what_it_would_have_taken import shortfall_by_region
 from pipelines.paths import published_db_path
 
 pl.Config.set_tbl_rows(60)
@@ -54,12 +55,13 @@ MARTS = (
     "npq_completions_by_cohort",
     "npq_claims_check",
     "npq_policy_breaks",
+    "npq_what_it_would_have_taken",
 )
 db = published_db_path()
 with duckdb.connect(str(db), read_only=True) as con:
     marts = {name: con.sql(f"SELECT * FROM {name}").pl() for name in MARTS}
     published_at = con.sql("SELECT max(published_at) FROM _publication").fetchall()[0][0]
-takeup, course, region, completions, claims, breaks = (marts[name] for name in MARTS)
+takeup, course, region, completions, claims, breaks, taken = (marts[name] for name in MARTS)
 
 
 def say(text: str) -> None:
@@ -247,8 +249,10 @@ show(figure)
 #
 # `npq_takeup_by_region`: one row per academic year x funding x region. The participation rate
 # is unique participants matched to the School Workforce Census as a percentage of the teaching
-# workforce headcount; England's rate is computed from the regional rows, and `lags_national`
-# marks a region below it.
+# workforce headcount; England's rate is England's own published row, and `lags_national`
+# marks a region below it. The 2022/23 release's regional rows (East Midlands, East of England,
+# London) are published and win over synthetic ones; their Overall starts are derived (funded +
+# non-funded) and their Overall participant counts were not published.
 
 # %%
 say(provenance_note(region, "Regional breakdown"))
@@ -375,3 +379,46 @@ claims.select(
     "observed_source",
     "note",
 )
+
+# %% [markdown]
+# ## 6. What would it have taken?
+#
+# `npq_what_it_would_have_taken`: one row per dimension (region, phase, course) x group. For
+# the 150,000 target, a group's need per window year is the target's pace (50,000 a year)
+# times its share of the teaching workforce (regions, phases) or, for courses, which have no
+# eligible population of their own, its share of the starts achieved. Its shortfall is need
+# minus achievement over the window; the groups of each dimension add up to the national
+# shortfall.
+
+# %%
+synthetic_rows = taken.filter(pl.col("provenance") == "synthetic").height
+say(
+    f"**{synthetic_rows} of {taken.height} rows are SYNTHETIC** (a need rests on every group's "
+    "share, so one synthetic group makes its whole dimension synthetic)."
+    if synthetic_rows
+    else f"All {taken.height} rows are derived from published figures only."
+)
+figure, spec, chart_data = shortfall_by_region(taken)
+for dimension in ("Region", "Phase", "Course"):
+    rows = taken.filter(pl.col("dimension") == dimension)
+    largest = rows.filter(pl.col("shortfall_contributed").is_not_null()).row(0, named=True)
+    say(
+        f"**{dimension}**: {largest['group_name']} contributed the largest part of the shortfall: "
+        f"{largest['needed_starts_per_year']:,.0f} courses a year needed, "
+        f"{largest['achieved_starts_per_year']:,.0f} started, "
+        f"{largest['percent_of_shortfall']:.0f}% of the national shortfall of "
+        f"{rows['shortfall_contributed'].sum():,.0f}."
+    )
+taken.select(
+    "dimension",
+    "group_name",
+    "share_of_basis_pct",
+    "needed_starts_per_year",
+    "achieved_starts_per_year",
+    "shortfall_contributed",
+    "percent_of_shortfall",
+    "provenance",
+)
+
+# %%
+show(figure)

@@ -243,6 +243,7 @@ def test_definitions_snapshot():
         "npq_takeup_by_region": ["staging/npq_participants"],
         "npq_takeup_by_la": ["staging/npq_participants"],
         "npq_takeup_by_characteristic": ["staging/npq_participants"],
+        "npq_what_it_would_have_taken": ["staging/npq_participants"],
         "npq_school_coverage": ["staging/npq_school_coverage"],
         "npq_completions_by_cohort": ["staging/npq_completions"],
         "npq_claims_check": [
@@ -306,6 +307,7 @@ def test_definitions_snapshot():
             ["marts/npq_policy_breaks", "marts/npq_takeup_by_region"],
         ),
         "charts/npq_completion_by_cohort": ("charts", ["marts/npq_completions_by_cohort"]),
+        "charts/npq_what_it_would_have_taken": ("charts", ["marts/npq_what_it_would_have_taken"]),
         "charts/rep_leaky_pipeline": ("charts", ["marts/rep_leaky_pipeline"]),
         "charts/rep_gap_trends": (
             "charts",

@@ -23,6 +23,7 @@ TAKEUP_MARTS: dict[str, list[str]] = {
     "npq_takeup_by_region": ["staging/npq_participants"],
     "npq_takeup_by_la": ["staging/npq_participants"],
     "npq_takeup_by_characteristic": ["staging/npq_participants"],
+    "npq_what_it_would_have_taken": ["staging/npq_participants"],
     "npq_school_coverage": ["staging/npq_school_coverage"],
     "npq_completions_by_cohort": ["staging/npq_completions"],
     "npq_claims_check": [

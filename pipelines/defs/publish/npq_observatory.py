@@ -18,6 +18,7 @@ CHARTS = [
     "npq_starts_by_course",
     "npq_participation_by_region",
     "npq_completion_by_cohort",
+    "npq_what_it_would_have_taken",
     "rep_leaky_pipeline",
     "rep_gap_trends",
     "rep_npq_pipeline",

@@ -24,7 +24,7 @@ def raw_asset(source: Source) -> dg.AssetsDefinition:
         description=(
             f"One row per data row of the {source.title} files, verbatim: every cell as text.\n\n"
             f"Source: {source.publisher}, {source.publication}, data set {source.data_set_id} "
-            f"({source.page_url}); {source.licence}. Reads the latest release under "
+            f"({source.page_url}); {source.licence}. Reads every release under "
             f"data/raw/{source.source}/{source.name}/, checked against its manifest's sha256"
             + (
                 f", plus synthetic companions {', '.join(source.synthetic)}"

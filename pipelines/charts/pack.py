@@ -23,6 +23,7 @@ from pipelines.charts.takeup_breakdowns import (
     participation_by_region,
     starts_by_course,
 )
+from pipelines.charts.what_it_would_have_taken import shortfall_by_region
 
 Drawn = tuple[Figure, ChartSpec, pl.DataFrame]
 
@@ -34,6 +35,7 @@ PACK: dict[str, tuple[tuple[str, ...], Callable[..., Drawn]]] = {
         participation_by_region,
     ),
     "npq_completion_by_cohort": (("npq_completions_by_cohort",), completion_by_cohort),
+    "npq_what_it_would_have_taken": (("npq_what_it_would_have_taken",), shortfall_by_region),
     "rep_leaky_pipeline": (("rep_leaky_pipeline",), leaky_pipeline),
     "rep_gap_trends": (("rep_representation_gaps", "rep_gap_trends"), gap_trends),
     "rep_npq_pipeline": (("rep_npq_pipeline",), npq_pipeline),

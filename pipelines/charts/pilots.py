@@ -27,7 +27,7 @@ SOURCE = (
     "Pilot evaluator files (pilots registered in data/raw/pilots/registry/pilots.yaml), "
     "NPQ Observatory analysis"
 )
-GENERATOR = "pipelines/pilots/synthetic.py (seeded)"
+GENERATOR = "pipelines/pilots/synthetic.py"
 SYNTHETIC_NOTE = (
     "SYNTHETIC pilot data (pipelines/pilots/synthetic.py, seeded) with planted effects: no "
     "pilot has been commissioned, so no real evaluator files exist yet."
@@ -139,6 +139,7 @@ def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
     )
     spec = ChartSpec(
         name="pilot_forest_plot",
+        half_page=False,
         title=title,
         alt_text=(
             f"Forest plot of intention-to-treat effects with 95% confidence intervals for the "
@@ -262,6 +263,34 @@ def participant_flow(flow: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
     return fig, spec, data
 
 
+def _balance_title(data: pl.DataFrame) -> str:
+    """The balance claim, from the mart's WWC bands: how many characteristics (as randomised, or
+    after matching) fail the 0.25 SD standard, the largest of them, and how many matching made
+    worse (larger absolute difference after than before)."""
+    shown = data.filter(pl.col("sample") != "before matching")
+    fails = shown.filter(pl.col("wwc_band") == "fails").sort(pl.col("smd").abs(), descending=True)
+    keys = ["pilot_id", "unit_level", "covariate"]
+    matched = data.filter(pl.col("sample") == "after matching").join(
+        data.filter(pl.col("sample") == "before matching").select(
+            *keys, pl.col("smd").alias("smd_before")
+        ),
+        on=keys,
+    )
+    worse = matched.filter(pl.col("smd").abs() > pl.col("smd_before").abs()).height
+    worse_words = f"; {worse} got worse after matching" if worse else ""
+    if fails.is_empty():
+        return (
+            f"All {shown.height} baseline characteristics are within 0.25 SD between arms"
+            + worse_words
+        )
+    top = fails.row(0, named=True)
+    return (
+        f"{fails.height} of {shown.height} baseline characteristics fail the 0.25 SD balance "
+        f"standard, largest {top['pilot_id']} {top['covariate'].replace('_', ' ')} "
+        f"({top['unit_level']}) {top['smd']:+.2f} SD" + worse_words
+    )
+
+
 def balance_plot(balance: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame]:
     """Standardised mean differences at baseline per pilot x covariate, with the WWC bands."""
     data = balance.select(
@@ -294,14 +323,19 @@ def balance_plot(balance: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame
         [f"{p} {c.replace('_', ' ')} ({lvl})" for p, lvl, c in position],
         fontsize=9,
     )
-    ax.set_xlabel("Standardised mean difference, treatment minus control (pooled SD)")
-    ax.legend(frameon=False, fontsize=9, loc="lower right")
-    shown = data.filter(pl.col("sample") != "before matching")
-    within = shown.filter(pl.col("smd").abs() <= 0.25).height
-    title = (
-        f"{within} of {shown.height} baseline characteristics differ by at most 0.25 SD "
-        "between arms"
-    )
+    ax.set_xlabel("Difference in SD, treatment minus control")
+    ax.legend(frameon=True, framealpha=1, edgecolor=GRID, fontsize=9, loc="upper right")
+    failing = {
+        tuple(k)
+        for k in data.filter(pl.col("sample") != "before matching", pl.col("wwc_band") == "fails")
+        .select("pilot_id", "unit_level", "covariate")
+        .iter_rows()
+    }
+    for key, label in zip(position, ax.get_yticklabels(), strict=True):
+        if key in failing:  # a characteristic failing the 0.25 SD standard reads in bold pink
+            label.set_color(DARK_PINK)
+            label.set_fontweight("bold")
+    title = _balance_title(data)
     before = data.filter(pl.col("sample") == "before matching")
     matched_note = (
         f"; before matching, the largest difference in the matched pilot was "
@@ -311,6 +345,7 @@ def balance_plot(balance: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame
     )
     spec = ChartSpec(
         name="pilot_balance",
+        half_page=False,
         title=title,
         alt_text=(
             "Dot plot of standardised mean differences between arms at baseline, one row per "
@@ -320,7 +355,8 @@ def balance_plot(balance: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame
         notes=_notes(
             data,
             "What Works Clearinghouse bands: within 0.05 SD (shaded) satisfies; 0.05 to 0.25 "
-            "SD needs statistical adjustment; beyond 0.25 SD (dashed) fails. Matched pilot: "
+            "SD needs statistical adjustment; beyond 0.25 SD (dashed) fails (labels in bold). "
+            "Matched pilot: "
             "open circles before, diamonds after propensity-score matching.",
         ),
         synthetic=_synthetic(data),

@@ -100,6 +100,7 @@ class ChartSpec:
     notes: list[str] = field(default_factory=list)
     synthetic: bool = False
     generator: str = ""
+    half_page: bool = True  # False: a long list (one row per estimate) that needs its height
 
     def __post_init__(self) -> None:
         if self.synthetic:
@@ -239,6 +240,7 @@ def place_watermark(fig: Figure, axes: list[plt.Axes]) -> None:
     """A faint SYNTHETIC stamp inside a panel, at the first spot where it covers no text;
     none if no spot is free (the title and the source line still say SYNTHETIC)."""
     fig.canvas.draw()
+    fig.canvas.draw()  # the layout settles over two passes
     texts = [t for t in _texts(fig) if t.get_gid() != WATERMARK_ID]
     boxes = [t.get_window_extent() for t in texts]
     spots = [(0.5, 0.5), (0.75, 0.75), (0.25, 0.75), (0.75, 0.25), (0.25, 0.25)]
@@ -250,6 +252,7 @@ def place_watermark(fig: Figure, axes: list[plt.Axes]) -> None:
         )  # fmt: skip
         box = stamp.get_window_extent()
         inside = ax.get_window_extent()
+        stamp.set_in_layout(False)  # the stamp never moves the panels
         if (
             box.x0 >= inside.x0
             and box.x1 <= inside.x1
@@ -437,7 +440,7 @@ def chart_problems(fig: Figure, spec: ChartSpec) -> list[str]:
         problems.append(f"drawn {width / CM:.1f} cm wide, not a full column ({FULL_COLUMN_CM} cm)")
     problems += _size_problems(fig, "full column")
     half_h = getattr(fig, "npq_chrome_inches", 0.0) + HALF_PAGE_PANELS_CM * CM
-    if height > half_h:
+    if spec.half_page and height > half_h:
         fig.set_size_inches(width, half_h)
         problems += _size_problems(fig, "half page")
         fig.set_size_inches(width, height)

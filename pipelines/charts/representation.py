@@ -13,14 +13,13 @@ import itertools
 import matplotlib.pyplot as plt
 import polars as pl
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import MaxNLocator
 
 from pipelines.charts.style import (
     DARK_BLUE,
     DARK_GREY,
     DARK_PINK,
     GRID,
-    LIGHT_PURPLE,
     ORANGE,
     PERCENT,
     TEXT,
@@ -651,9 +650,9 @@ def regional_small_multiples(
         + f". Narrowest regional gap: {narrowest['area_name']}."
     )
     notes = [
-        f"Share of people of known ethnicity; solid: {PLURAL[grades[0]]}, dashed: "
-        f"{PLURAL[grades[1]]}. Every panel has the same scale. " + CENSUS_NOTE,
-        *_low_count_note(data, "regional points"),
+        f"Share of people of known ethnicity; gap: {PLURAL[grades[0]]} minus "
+        f"{PLURAL[grades[1]]}, percentage points. Every year is in the chart data. " + CENSUS_NOTE,
+        *_low_count_note(latest, "points shown"),
     ]
     if synthetic:
         notes.insert(0, SYNTHETIC_WORKFORCE)
@@ -667,67 +666,39 @@ def regional_small_multiples(
         generator=WORKFORCE_GENERATOR,
     )
 
-    areas = (
-        data.select("geographic_level", "area_code", "area_name")
-        .unique()
-        .sort("geographic_level", "area_code")["area_name"]
-        .to_list()
-    )
-    cols = 5
-    fig, axes = _panels((len(areas) + cols - 1) // cols, cols, figsize=full_column(13))
-    top = float(data["share_of_known_pct"].max()) * 1.1
-    styles = {grades[0]: (DARK_BLUE, "-", "o"), grades[1]: (LIGHT_PURPLE, "--", "v")}
-    for ax, area in zip(axes, areas, strict=False):
-        _panel_axes(ax, "y")
-        for grade in grades:
-            colour, line, marker = styles[grade]
-            series = data.filter((pl.col("area_name") == area) & (pl.col("grade") == grade))
-            ax.plot(
-                series["year_start"].to_list(),
-                series["share_of_known_pct"].to_list(),
-                color=colour,
-                linestyle=line,
-                linewidth=1.8,
-            )
-            for x, y, low in zip(
-                series["year_start"], series["share_of_known_pct"], series["low_count"], strict=True
-            ):
-                if low:
-                    _mark(ax, x, y, colour, marker, True, size=4)
-            last = series.row(-1, named=True)
-            ax.annotate(
-                f"{last['share_of_known_pct']:.0f}%",
-                (last["year_start"], last["share_of_known_pct"]),
-                xytext=(3, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=9,
-                color=colour,
-            )
-        ax.set_title(area, fontsize=10, loc="left", color=TEXT, fontweight="bold")
-        ax.set_ylim(0, top)
-        ax.yaxis.set_major_formatter(PERCENT)
-        ax.set_xticks([int(data["year_start"].min()), int(latest_year)])
-        ax.xaxis.set_major_formatter(
-            FuncFormatter(lambda v, _: f"{int(v)}/{(int(v) + 1) % 100:02d}")
-        )
-    for ax in axes[len(areas) :]:
-        ax.set_visible(False)
-    first = axes[0]
-    series = data.filter((pl.col("area_name") == areas[0]) & (pl.col("grade") == grades[0]))
-    first.text(
-        series["year_start"][0],
-        float(series["share_of_known_pct"][0]) + top * 0.06,
-        PLURAL[grades[0]].capitalize(),
-        fontsize=9,
-        color=DARK_BLUE,
-    )
-    series = data.filter((pl.col("area_name") == areas[0]) & (pl.col("grade") == grades[1]))
-    first.text(
-        series["year_start"][0],
-        max(float(series["share_of_known_pct"][0]) - top * 0.1, top * 0.02),
-        PLURAL[grades[1]].capitalize(),
-        fontsize=9,
-        color=LIGHT_PURPLE,
-    )
-    return finish(fig, axes[: len(areas)], spec), spec, data
+    # One row per area, the two grades' shares as dots joined by the gap: every area on the same
+    # scale and readable, whatever the spread between London and the rest.
+    order = pl.concat(
+        [wide.filter(pl.col("geographic_level") != "Regional"), regions]
+    )  # England first, then regions by gap, widest first
+    fig, ax = house_axes(1.0 * order.height + 3)
+    ax.yaxis.grid(False)
+    ax.xaxis.grid(True, color=GRID, linewidth=0.8)
+    styles = {grades[0]: (DARK_BLUE, "o"), grades[1]: (DARK_PINK, "D")}
+    for i, r in enumerate(order.iter_rows(named=True)):
+        ax.plot([r[grades[1]], r[grades[0]]], [i, i], color=DARK_GREY, linewidth=1.5, zorder=1)
+        ax.text(
+            1.02, i, f"{r['gap']:.1f}", transform=ax.get_yaxis_transform(), va="center",
+            fontsize=9, color=TEXT,
+        )  # fmt: skip
+    low_keys = {
+        (a, g)
+        for a, g in latest.filter(pl.col("low_count")).select("area_name", "grade").iter_rows()
+    }
+    for grade in grades:
+        colour, marker = styles[grade]
+        for i, r in enumerate(order.iter_rows(named=True)):
+            _mark(ax, [r[grade]], [i], colour, marker, (r["area_name"], grade) in low_keys, 7)
+        ax.plot([], [], color=colour, marker=marker, linestyle="none", label=PLURAL[grade])
+    ax.text(
+        1.02, -0.9, "Gap\n(pts)", transform=ax.get_yaxis_transform(), va="bottom", fontsize=9,
+        color=TEXT, fontweight="bold",
+    )  # fmt: skip
+    ax.set_yticks(range(order.height), order["area_name"].to_list())
+    ax.set_ylim(order.height - 0.5, -1.0)
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlim(0, float(order.select(grades[0], grades[1]).max_horizontal().max()) * 1.08)
+    ax.xaxis.set_major_formatter(PERCENT)
+    ax.set_xlabel(f"{group} share, {year} (% of people of known ethnicity)")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=2, frameon=False, fontsize=9)
+    return finish(fig, ax, spec), spec, data

@@ -267,7 +267,12 @@ def test_definitions_snapshot():
             "marts/rep_pupils_by_ethnicity",
             "marts/rep_workforce_by_grade",
         ],
-        "rep_leaky_pipeline": ["marts/rep_pupils_by_ethnicity", "marts/rep_workforce_by_grade"],
+        "rep_leaky_pipeline": [
+            "marts/ecf_participants_by_characteristic",
+            "marts/rep_dim_ethnicity",
+            "marts/rep_pupils_by_ethnicity",
+            "marts/rep_workforce_by_grade",
+        ],
         "rep_gap_trends": ["marts/rep_representation_gaps"],
         "rep_npq_pipeline": [
             "marts/dim_npq_course",

@@ -274,6 +274,7 @@ def test_leaky_pipeline_stages(db):
     year = chain.filter(pl.col("academic_year") == "2021/22")
     assert year["stage"].to_list() == [
         "Pupils",
+        "Early career teachers",
         "Classroom teacher",
         "Assistant head teacher",
         "Deputy head teacher",

@@ -22,7 +22,12 @@ REPRESENTATION_MARTS: dict[str, list[str]] = {
         "marts/rep_dim_ethnicity",
     ],
     "rep_representation_gaps": ["marts/rep_workforce_by_grade", "marts/rep_pupils_by_ethnicity"],
-    "rep_leaky_pipeline": ["marts/rep_workforce_by_grade", "marts/rep_pupils_by_ethnicity"],
+    "rep_leaky_pipeline": [
+        "marts/rep_workforce_by_grade",
+        "marts/rep_pupils_by_ethnicity",
+        "marts/ecf_participants_by_characteristic",
+        "marts/rep_dim_ethnicity",
+    ],
     "rep_gap_trends": ["marts/rep_representation_gaps"],
     "rep_npq_pipeline": [
         "staging/npq_participants",

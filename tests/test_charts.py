@@ -5,10 +5,11 @@ import json
 import matplotlib.pyplot as plt
 import polars as pl
 import pytest
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
 from pipelines.charts.pack import PACK, draw
-from pipelines.charts.pilots import balance_plot
+from pipelines.charts.pilots import balance_plot, participant_flow
 from pipelines.charts.representation import npq_pipeline, regional_small_multiples
 from pipelines.charts.style import (
     DARK_BLUE,
@@ -490,7 +491,6 @@ NOT_YET_FIXED = {
     "npq_participation_by_region",
     "npq_starts_by_course",
     "pilot_forest_plot",
-    "pilot_participant_flow",
     "rep_leaky_pipeline",
 }
 
@@ -519,7 +519,7 @@ def test_the_pack_is_every_published_chart():
 
 # Long lists (a row per estimate or characteristic) need their full height: only these may skip
 # the half-page check.
-FULL_HEIGHT_ONLY = {"pilot_balance", "pilot_forest_plot"}
+FULL_HEIGHT_ONLY = {"pilot_balance", "pilot_forest_plot", "pilot_participant_flow"}
 
 
 @pytest.mark.parametrize("name", sorted(PACK))
@@ -699,3 +699,61 @@ def test_regional_gaps_readable_with_one_area_far_above_the_rest():
     for area in ("England", "London", "North East", "North West"):
         assert labels.count(area) == 1, labels
     assert "London" in spec.title
+
+
+# --- pilot_participant_flow ---------------------------------------------------------------------
+
+
+def flow_mart() -> pl.DataFrame:
+    rows = []
+    cells = {
+        # pilot, level, year, arm: (allocated, lost, analysed); None = withheld (c)
+        ("P1", "participant", "2025/26", "treatment"): (161, 12, 149),
+        ("P1", "participant", "2025/26", "control"): (159, None, None),
+        ("P1", "participant", "2026/27", "treatment"): (170, 20, 150),
+        ("P1", "participant", "2026/27", "control"): (168, 18, 150),
+        ("P4", "school", "2025/26", "treatment"): (64, None, None),
+        ("P4", "school", "2025/26", "comparison"): (436, 30, 406),
+        ("P4", "school", "2026/27", "treatment"): (64, 11, 53),
+        ("P4", "school", "2026/27", "comparison"): (436, 40, 396),
+    }
+    for (pilot, level, year, arm), counts in cells.items():
+        for stage, units in zip(("allocated", "lost", "analysed"), counts, strict=True):
+            rows.append((pilot, level, year, arm, stage, units))
+    totals = {}
+    for pilot, level, year, arm, stage, units in rows:
+        key = (pilot, level, year, stage)
+        previous = totals.get(key, 0)
+        totals[key] = None if previous is None or units is None else previous + units
+    rows += [(p, lvl, y, "Total", s, u) for (p, lvl, y, s), u in totals.items()]
+    allocated = {(r[0], r[2], r[3]): r[5] for r in rows if r[4] == "allocated"}
+    return pl.DataFrame(
+        {
+            "pilot_id": [r[0] for r in rows],
+            "unit_level": [r[1] for r in rows],
+            "evaluation_year": [r[2] for r in rows],
+            "outcome_id": ["primary"] * len(rows),
+            "arm": [r[3] for r in rows],
+            "stage": [r[4] for r in rows],
+            "units": [r[5] for r in rows],
+            "units_status": ["value" if r[5] is not None else "c" for r in rows],
+            "percent_of_allocated": [
+                None if r[5] is None else 100 * r[5] / allocated[(r[0], r[2], r[3])]
+                for r in rows
+            ],
+            "provenance": ["synthetic"] * len(rows),
+        },
+        schema_overrides={"units": pl.Int64},
+    )
+
+
+def test_participant_flow_is_a_consort_flow_per_pilot_and_year():
+    fig, spec, data = participant_flow(flow_mart())
+    assert not any(ax.containers for ax in fig.axes)  # boxes and arrows, not bars
+    texts = [t.get_text() for t in fig.findobj(Text)]
+    for stage in ("Allocated", "Received", "Lost", "Analysed"):
+        assert sum(t.startswith(stage) for t in texts) == 2, stage  # once per pilot
+    assert "T 161" in texts and "C 159" in texts and "C 436" in texts
+    assert texts.count("C c") == 2 and texts.count("T c") == 2  # withheld, never 0
+    assert chart_problems(fig, spec) == []
+    assert set(data["stage"]) == {"allocated", "lost", "analysed"}

@@ -170,6 +170,16 @@ def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
     return finish(fig, ax, spec), spec, data
 
 
+FLOW_STAGES = (
+    ("allocated", "Allocated"),
+    ("received", "Received"),
+    ("lost", "Lost"),
+    ("analysed", "Analysed"),
+)
+"""The CONSORT stages, top to bottom. marts.pilot_flow does not yet record who received the
+programme, so that row reads n/r (not recorded) rather than a number."""
+
+
 def participant_flow(flow: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame]:
     """Allocated and analysed units per arm and year, one panel per pilot (primary unit)."""
     primary_level = (
@@ -181,52 +191,55 @@ def participant_flow(flow: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
     )  # fmt: skip
     data = (
         flow.join(primary_level, on=["pilot_id", "unit_level"])
-        .filter(pl.col("arm") != "Total", pl.col("stage").is_in(["allocated", "analysed"]))
+        .filter(pl.col("arm") != "Total")
         .select("pilot_id", "unit_level", "evaluation_year", "arm", "stage", "units",
                 "units_status", "percent_of_allocated", "provenance")
         .sort("pilot_id", "evaluation_year", "arm", "stage")
     )  # fmt: skip
     pilots = data["pilot_id"].unique().sort().to_list()
+    years = sorted(data["evaluation_year"].unique().to_list())
+    counts = {
+        (r["pilot_id"], r["evaluation_year"], r["arm"], r["stage"]): r["units"]
+        for r in data.iter_rows(named=True)
+    }
     fig, axes = plt.subplots(
-        1, len(pilots), figsize=full_column(10), layout="constrained", squeeze=False
-    )
-    axes = list(axes[0])
-    years = list(YEAR_STYLE)
+        len(pilots), 1, figsize=full_column(3.4 * len(pilots) + 1), layout="constrained",
+        squeeze=False,
+    )  # fmt: skip
+    axes = list(axes[:, 0])
+    box = {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": DARK_GREY}
+    arrow = {"arrowstyle": "-|>", "color": DARK_GREY, "linewidth": 0.8, "shrinkA": 7, "shrinkB": 7}
     for ax, pilot in zip(axes, pilots, strict=True):
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.yaxis.grid(True, color=GRID, linewidth=0.8)
-        ax.set_axisbelow(True)
+        ax.set_axis_off()
         part = data.filter(pl.col("pilot_id") == pilot)
         arms = sorted(part["arm"].unique().to_list(), key=lambda a: a != "treatment")
-        width = 0.8 / (2 * len(arms))
-        top = max(part["units"].drop_nulls().max() or 1, 1)
-        for a, arm in enumerate(arms):
-            for s, stage in enumerate(("allocated", "analysed")):
-                offset = (2 * a + s) * width - 0.4 + width / 2
-                for i, year in enumerate(years):
-                    cell = part.filter(
-                        pl.col("arm") == arm, pl.col("stage") == stage,
-                        pl.col("evaluation_year") == year,
-                    )  # fmt: skip
-                    if cell.is_empty():
+        ax.set_xlim(-0.55, len(years))
+        ax.set_ylim(-0.5, len(FLOW_STAGES) + 0.1)
+        ax.set_title(
+            f"{pilot} ({part['unit_level'][0]}s; T treatment, C {arms[-1]})",
+            fontsize=10, loc="left", color=TEXT, fontweight="bold",
+        )  # fmt: skip
+        for k, (stage, label) in enumerate(FLOW_STAGES):
+            y = len(FLOW_STAGES) - 1 - k
+            ax.text(-0.5, y, label, ha="left", va="center", fontsize=9, color=TEXT)
+            for j, year in enumerate(years):
+                for a, arm in enumerate(arms):
+                    x = j + 0.3 + 0.4 * a
+                    letter = "T" if arm == "treatment" else "C"
+                    if stage == "received":
+                        value = "n/r"
+                    elif (pilot, year, arm, stage) not in counts:
                         continue
-                    value = cell["units"][0]
-                    if value is None:
-                        ax.text(i + offset, top * 0.02, "c", ha="center", va="bottom",
-                                fontsize=9, color=TEXT)  # fmt: skip
-                        continue
-                    ax.bar(
-                        i + offset, value, width,
-                        color=ARM_COLOURS[arm], alpha=0.45 if stage == "allocated" else 1.0,
-                        hatch="//" if stage == "allocated" else None, edgecolor="white",
-                    )  # fmt: skip
-        ax.set_xticks(range(len(years)), [y[2:] for y in years], fontsize=9)
-        ax.set_title(f"{pilot} ({part['unit_level'][0]}s)", fontsize=10, loc="left", color=TEXT)
-        ax.tick_params(labelsize=9)
-    axes[0].set_ylabel("Units (allocated: hatched; analysed: solid)")
-    axes[-1].bar(0, 0, color=DARK_BLUE, label="treatment")
-    axes[-1].bar(0, 0, color=TURQUOISE, label="control / comparison")
-    axes[-1].legend(frameon=False, fontsize=9, loc="upper right")
+                    else:
+                        n = counts[(pilot, year, arm, stage)]
+                        value = "c" if n is None else f"{n:,}"
+                    ax.text(x, y, f"{letter} {value}", ha="center", va="center", fontsize=9,
+                            color=TEXT, bbox=box)  # fmt: skip
+                    if k:
+                        ax.annotate("", (x, y), (x, y + 1), arrowprops=arrow)
+        for j, year in enumerate(years):
+            ax.text(j + 0.5, len(FLOW_STAGES) - 0.45, year, ha="center", va="bottom",
+                    fontsize=9, color=TEXT, fontweight="bold")  # fmt: skip
     totals = flow.filter(pl.col("arm") == "Total", pl.col("stage") == "analysed").join(
         primary_level, on=["pilot_id", "unit_level"]
     )
@@ -238,10 +251,12 @@ def participant_flow(flow: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
     )
     spec = ChartSpec(
         name="pilot_participant_flow",
+        half_page=False,
         title=title,
         alt_text=(
-            "Bar charts, one per pilot, of units allocated and analysed by arm in 2025/26, "
-            f"2026/27 and 2027/28. {title}: "
+            "Participant flow diagrams in the CONSORT style, one row per pilot and a column per "
+            f"evaluation year: units allocated, lost to follow-up and analysed in each arm. "
+            f"{title}: "
             + "; ".join(
                 f"{r['pilot_id']} {r['percent_of_allocated']:.0f}%"
                 for r in last.sort("pilot_id").iter_rows(named=True)
@@ -254,7 +269,8 @@ def participant_flow(flow: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
             data,
             "Units on each pilot's primary outcome: participants (P1-P3), schools (P4), pupils "
             "(P5). Cohorts starting in later years add to the allocated count. c: withheld "
-            "by disclosure control (fewer than 10, or would reveal such a count).",
+            "by disclosure control (fewer than 10, or would reveal such a count). n/r: not "
+            "recorded (marts.pilot_flow has no received-the-programme stage yet).",
         ),
         synthetic=_synthetic(data),
         generator=GENERATOR,

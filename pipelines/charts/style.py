@@ -286,6 +286,8 @@ def _drawn(text: Text) -> bool:
         for axis in (ax.xaxis, ax.yaxis):
             for tick in axis.get_major_ticks() + axis.get_minor_ticks():
                 if text in (tick.label1, tick.label2):
+                    if not ax.axison:
+                        return False
                     low, high = sorted(axis.get_view_interval())
                     loc = tick.get_loc()
                     return loc is not None and low - 1e-9 <= loc <= high + 1e-9

@@ -721,7 +721,7 @@ def flow_mart() -> pl.DataFrame:
         for stage, units in zip(("allocated", "lost", "analysed"), counts, strict=True):
             rows.append((pilot, level, year, arm, stage, units))
     totals = {}
-    for pilot, level, year, arm, stage, units in rows:
+    for pilot, level, year, _arm, stage, units in rows:
         key = (pilot, level, year, stage)
         previous = totals.get(key, 0)
         totals[key] = None if previous is None or units is None else previous + units

@@ -25,9 +25,10 @@ from pipelines.errors import InputError
 from pipelines.gate import WARNING, accept, errors, meta_path_for, screen_pair
 from pipelines.quality.runner import validate
 from pipelines.raw import REJECTED_LOG, gated_ees_reader, load_files
+from pipelines.representation import representation_params
 from pipelines.sources import SOURCES, input_files, sha256_of, verified_files
 from pipelines.transforms.staging import stage
-from pipelines.warehouse import build_from_sql, write_frame
+from pipelines.warehouse import build_from_sql, read_sql, write_frame
 from tests.conftest import PROJECT_ROOT, REALDATA
 
 RAW = PROJECT_ROOT / "data" / "raw"
@@ -265,3 +266,84 @@ def test_ks4_disadvantage_gap(warehouse, period, disadvantaged, others):
         params=[period],
     ).fetchall()
     assert row == [(disadvantaged, others, round(disadvantaged - others, 1), "derived")]
+
+
+# --------------------------------------------------------------------------------------------
+# rep_leaky_pipeline: early career teachers as the entry stage (small given tables)
+# --------------------------------------------------------------------------------------------
+
+
+def _year(start: int) -> dict:
+    return {
+        "academic_year": f"{start}/{(start + 1) % 100:02d}",
+        "time_period": f"{start}{(start + 1) % 100:02d}",
+        "year_start": start,
+    }
+
+
+def _population(start: int, share: float, provenance: str, **extra) -> list[dict]:
+    """White and Ethnic minority rows (shares of known people) of one stage and year."""
+    return [
+        {
+            **_year(start),
+            **extra,
+            "group_set": "ethnicity_white_vs_minority",
+            "group_name": name,
+            "group_is_known": True,
+            "headcount": 1000 * pct,
+            "share_of_known_pct": pct,
+            "share_of_all_pct": pct,
+            "low_count": False,
+            "provenance": provenance,
+        }
+        for name, pct in (("White", 100 - share), ("Ethnic minority", share))
+    ]
+
+
+def test_early_career_teachers_enter_the_leaky_pipeline():
+    con = duckdb.connect()
+    build_from_sql(con, "marts", "rep_dim_ethnicity", {})
+    workforce = [
+        row
+        for start in (2021, 2024)
+        for row in _population(
+            start, 12.0, "synthetic", geographic_level="National", grade="Classroom teacher"
+        )
+    ]
+    pupils = _population(2021, 27.0, "published", phase_type_grouping="Total")
+    # ECT labels as the ECF file publishes them: 80 White, 20 Asian, 10 of unknown ethnicity.
+    ects = [
+        {
+            **_year(start),
+            "geographic_level": "National",
+            "breakdown": "Ethnicity",
+            "group_name": label,
+            "ects": count,
+            "provenance": "published",
+        }
+        for start in (2021, 2024)
+        for label, count in (("White", 80), ("Asian or Asian British", 20), ("Unknown", 10))
+    ]
+    for name, rows in (
+        ("rep_workforce_by_grade", workforce),
+        ("rep_pupils_by_ethnicity", pupils),
+        ("ecf_participants_by_characteristic", ects),
+    ):
+        write_frame(con, "marts", name, pl.DataFrame(rows))
+    sql = read_sql("marts", "rep_leaky_pipeline")
+    params = {k: v for k, v in representation_params().items() if f"${k}" in sql}
+    build_from_sql(con, "marts", "rep_leaky_pipeline", params)
+    got = con.sql(
+        "SELECT academic_year, stage, share_pct, previous_stage, ratio_to_classroom_teachers, "
+        "provenance FROM marts.rep_leaky_pipeline WHERE group_name = 'Ethnic minority' "
+        "ORDER BY year_start, stage_order"
+    ).fetchall()
+    con.close()
+    assert got == [
+        ("2021/22", "Pupils", 27.0, None, None, "published"),
+        # 20 of the 100 ECTs of known ethnicity; it steps from pupils, so derived, never synthetic
+        ("2021/22", "Early career teachers", 20.0, "Pupils", None, "derived"),
+        ("2021/22", "Classroom teacher", 12.0, "Early career teachers", 1.0, "synthetic"),
+        ("2024/25", "Early career teachers", 20.0, None, None, "published"),
+        ("2024/25", "Classroom teacher", 12.0, "Early career teachers", 1.0, "synthetic"),
+    ]

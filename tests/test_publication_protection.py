@@ -2,6 +2,7 @@
 leak (lost = allocated - n) as its own regression test. The attacker is tests/attacker.py."""
 
 import duckdb
+import numpy as np
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -203,3 +204,69 @@ def test_the_same_publication_is_always_protected_the_same_way():
         shuffled = workforce.sample(fraction=1.0, shuffle=True, seed=seed)
         again = protect({"rec_workforce_by_grade": shuffled})["rec_workforce_by_grade"]
         assert again.equals(first), seed
+
+
+def _hedges_se(g: float, n_t: np.ndarray, n_c: np.ndarray) -> np.ndarray:
+    """The textbook standard error of Hedges' g (small-sample corrected) for two groups."""
+    n = n_t + n_c
+    j = 1 - 3 / (4 * (n - 2) - 1)
+    return np.sqrt(j**2 * n / (n_t * n_c) + g**2 / (2 * n))
+
+
+def test_an_interval_does_not_give_back_the_n_the_flow_withholds():
+    """g's standard error is a function of the arms' n: printed at full precision beside g,
+    it gives n back exactly, and with it lost = allocated - n. Withheld n brings the standard
+    error, df and MDES at analysis down with it, and g and its interval to 2 decimals."""
+    allocated, analysed = {"treatment": 110, "control": 110}, {"treatment": 107, "control": 101}
+    counts = {("treatment", "allocated"): 110, ("control", "allocated"): 110}
+    counts |= {(arm, "analysed"): n for arm, n in analysed.items()}
+    flow = protect_flow(_flow(counts))
+    g = 0.2137
+    se = float(_hedges_se(g, np.array([107.0]), np.array([101.0]))[0])
+    estimates = pl.DataFrame(
+        {
+            "pilot_id": "P1",
+            "outcome_id": "wellbeing",
+            "outcome_level": "participant",
+            "evaluation_year": "2025/26",
+            "subgroup": "all",
+            "analysis": "itt",
+            "measure": "hedges_g",
+            "model": "conditional",
+            "estimate": g,
+            "ci_lower": g - 1.96 * se,
+            "ci_upper": g + 1.96 * se,
+            "se": se,
+            "df": 206.0,
+            "n_treatment": 107,
+            "n_control": 101,
+        }
+    )
+    row = protect_estimates(estimates, flow).row(0, named=True)
+
+    # the attacker: every pair of arm sizes that reproduces what is printed
+    n_t, n_c = np.meshgrid(np.arange(2.0, 111), np.arange(2.0, 111), indexing="ij")
+    half = 0.5 * 10.0 ** -max(len(repr(row[c]).split(".")[-1]) for c in ("ci_lower", "ci_upper"))
+    printed_se = (row["ci_upper"] - row["ci_lower"]) / (2 * 1.96)
+    fits = np.zeros(n_t.shape, dtype=bool)
+    for g_seen in np.linspace(row["estimate"] - half, row["estimate"] + half, 5):
+        fits |= np.abs(_hedges_se(g_seen, n_t, n_c) - printed_se) <= half / 1.96 + 1e-12
+    lost_t = allocated["treatment"] - n_t[fits]
+    assert lost_t.max() - lost_t.min() >= 10 or lost_t.min() >= 10
+    assert row["n_treatment_status"] == row["se_status"] == row["df_status"] == "c"
+    assert row["se"] is None and row["df"] is None
+
+    security = pl.DataFrame(
+        {
+            "pilot_id": ["P1"],
+            "evaluation_year": ["2025/26"],
+            "unit_level": ["participant"],
+            "randomised_or_in_sample": [220],
+            "analysed": [208],
+            "mdes_at_randomisation": [0.38],
+            "mdes_at_analysis": [0.3912345],
+        }
+    )
+    shown = protect_security(security, flow).row(0, named=True)
+    assert shown["mdes_at_analysis"] is None and shown["mdes_at_analysis_status"] == "c"
+    assert shown["mdes_at_randomisation"] == 0.38

@@ -15,6 +15,14 @@ from another: lost = allocated - n. So:
   whatever would give one away.
 - Rates built on a withheld count (percent of allocated, attrition, differential attrition)
   are withheld with it.
+- Statistics that are functions of the analysed numbers give them back when printed at full
+  precision (an attack on the published marts recovered the arms' n exactly from the standard
+  error of g beside g, from the t interval's degrees of freedom, and from the MDES at
+  analysis; lost = allocated - n then followed). So where an estimate's n is withheld, its
+  standard error and degrees of freedom are withheld too, and g, its interval and the
+  randomisation p-value and interval are published to `STATISTIC_DP` decimal places (as EEF
+  reports print them): a reader can then narrow n only to a range wider than the threshold.
+  The MDES at analysis is withheld for any pilot and year whose flow withholds a count.
 
 Each count gets a `<column>_status` column: `c` withheld, `value` published, `z` no value.
 """
@@ -32,6 +40,18 @@ from pipelines.disclosure import (
 )
 
 FLOW_KEY = ["pilot_id", "evaluation_year", "unit_level", "outcome_id"]
+STATISTIC_DP = 2
+# functions of n: withheld where the estimate's n is withheld
+N_REVEALING = ("se", "df")
+# printed to STATISTIC_DP decimals where the estimate's n is withheld
+COARSENED = (
+    "estimate",
+    "ci_lower",
+    "ci_upper",
+    "randomisation_p_value",
+    "randomisation_ci_lower",
+    "randomisation_ci_upper",
+)
 ARMS = ("treatment", "control")
 
 
@@ -233,7 +253,17 @@ def protect_estimates(
             small = (pl.col(clusters) < rule.threshold).fill_null(False)
             out = withhold(out, clusters, hidden | small)
         out = out.drop("_cell", "_hidden", "_flow_hidden")
-    return out
+    n_hidden = (pl.col("n_treatment_status") == SUPPRESSED) | (
+        pl.col("n_control_status") == SUPPRESSED
+    )
+    for column in N_REVEALING:
+        if column in out.columns:
+            out = withhold(out, column, n_hidden)
+    return out.with_columns(
+        pl.when(n_hidden).then(pl.col(c).round(STATISTIC_DP)).otherwise(pl.col(c)).alias(c)
+        for c in COARSENED
+        if c in out.columns
+    )
 
 
 def protect_security(
@@ -267,6 +297,13 @@ def protect_security(
     for rate in ("attrition_percent",):
         if rate in out.columns:
             out = withhold(out, rate, either)
+    if "mdes_at_analysis" in out.columns:  # a function of the analysed numbers of every level
+        year_hidden = flow.group_by("pilot_id", "evaluation_year").agg(
+            (pl.col("units_status") == SUPPRESSED).any().alias("_year_hidden")
+        )
+        out = out.join(year_hidden, on=["pilot_id", "evaluation_year"], how="left")
+        out = withhold(out, "mdes_at_analysis", pl.col("_year_hidden").fill_null(False))
+        out = out.drop("_year_hidden")
     # the arms' rates, and the WWC attrition band and padlocks judged from them, bound a
     # withheld arm's lost count: withheld with it
     for rate in (

@@ -207,12 +207,15 @@ def comment(con: duckdb.DuckDBPyConnection, target: str, table: str) -> None:
     described = load().get(table)
     if described is None:
         return
+    statements = [
+        f"COMMENT ON COLUMN {target}.{_ident(name)} IS {_literal(described.columns[name].comment)}"
+        for name, _ in columns_of(con, target)
+        if name in described.columns
+    ]
     if described.description:
-        con.execute(f"COMMENT ON TABLE {target} IS {_literal(described.description)}")
-    for name, _ in columns_of(con, target):
-        if name in described.columns:
-            text = _literal(described.columns[name].comment)
-            con.execute(f"COMMENT ON COLUMN {target}.{_ident(name)} IS {text}")
+        statements.append(f"COMMENT ON TABLE {target} IS {_literal(described.description)}")
+    if statements:
+        con.execute(";\n".join(statements))  # one step of the publication
 
 
 def rounded_select(con: duckdb.DuckDBPyConnection, source: str, table: str) -> str:

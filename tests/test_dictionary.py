@@ -200,11 +200,12 @@ def test_every_published_column_is_described(published):
     print(f"described columns in {published.published_db.name}: {checked}")
 
 
-def test_every_csv_export_has_an_ees_meta_file_and_is_rounded(published):
-    exports = published.marts / "exports"
+def _assert_exports(exports: Path, database: Path) -> None:
+    """Beside every CSV export its EES metadata file, one row per filter or indicator with a
+    unique label; numbers rounded to the stated places, the database at full precision."""
     csvs = sorted(p for p in exports.glob("*.csv") if not p.name.endswith(".meta.csv"))
     assert csvs
-    database = duckdb.connect(str(published.published_db), read_only=True)
+    con = duckdb.connect(str(database), read_only=True)
     kept_precision = 0
     for path in csvs:
         table = path.stem
@@ -214,6 +215,7 @@ def test_every_csv_export_has_an_ees_meta_file_and_is_rounded(published):
         assert meta["col_name"].to_list() == [c for c in data.columns if c not in OBSERVATIONAL]
         assert meta["label"].n_unique() == meta.height and meta["label"].str.len_chars().min() > 0
         for row in meta.filter(pl.col("col_type") == "Indicator").iter_rows(named=True):
+            assert row["indicator_dp"], f"{table}.{row['col_name']}: no decimal places"
             places = int(row["indicator_dp"])
             cells = data[row["col_name"]].drop_nulls()
             numbers = cells.filter(cells.str.contains(r"^-?[0-9]+(\.[0-9]+)?$"))
@@ -222,11 +224,29 @@ def test_every_csv_export_has_an_ees_meta_file_and_is_rounded(published):
             decimals = numbers.str.extract(r"\.([0-9]+)$").str.len_chars().fill_null(0)
             too_many = numbers.filter(decimals > places)
             assert too_many.is_empty(), f"{table}.{row['col_name']}: {too_many.head(3).to_list()}"
-            if places < 3 and not numbers.is_empty():
-                stored = database.sql(
-                    f'SELECT count(*) FROM {table} WHERE "{row["col_name"]}" <> '
-                    f'round("{row["col_name"]}", {places})'
-                ).fetchall()[0][0]
-                kept_precision += stored
-    database.close()
+            column = '"' + row["col_name"] + '"'
+            kept_precision += con.sql(
+                f"SELECT count(*) FROM {table} WHERE {column} <> round({column}, {places})"
+            ).fetchall()[0][0]
+    con.close()
     assert kept_precision > 0  # the database holds more decimals than the exports show
+
+
+def test_every_csv_export_has_an_ees_meta_file_and_is_rounded(published):
+    _assert_exports(published.marts / "exports", published.published_db)
+
+
+@pytest.mark.slow
+def test_every_record_level_published_column_is_described(tmp_path, monkeypatch):
+    """The record-level publication (after disclosure control), from a run of its path."""
+    from pipelines.cli import main
+    from tests.records_data import write_records
+
+    write_records(tmp_path / "records", n=3000)
+    for name in ("RECORDS", "WORK", "MARTS"):
+        monkeypatch.setenv(f"NPQ_{name}_DIR", str(tmp_path / name.lower()))
+    assert main(["records"]) == 0
+    publication = tmp_path / "marts" / "records"
+    checked = _assert_described(publication / "npq_records.duckdb")
+    print(f"described columns in npq_records.duckdb: {checked}")
+    _assert_exports(publication / "exports", publication / "npq_records.duckdb")

@@ -9,7 +9,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
 from pipelines.charts.pack import PACK, draw
-from pipelines.charts.pilots import balance_plot, participant_flow
+from pipelines.charts.pilots import balance_plot, forest_plot, participant_flow
 from pipelines.charts.representation import npq_pipeline, regional_small_multiples
 from pipelines.charts.style import (
     DARK_BLUE,
@@ -490,7 +490,6 @@ def test_rule_watermark_never_covers_a_data_label():
 NOT_YET_FIXED = {
     "npq_participation_by_region",
     "npq_starts_by_course",
-    "pilot_forest_plot",
     "rep_leaky_pipeline",
 }
 
@@ -738,8 +737,7 @@ def flow_mart() -> pl.DataFrame:
             "units": [r[5] for r in rows],
             "units_status": ["value" if r[5] is not None else "c" for r in rows],
             "percent_of_allocated": [
-                None if r[5] is None else 100 * r[5] / allocated[(r[0], r[2], r[3])]
-                for r in rows
+                None if r[5] is None else 100 * r[5] / allocated[(r[0], r[2], r[3])] for r in rows
             ],
             "provenance": ["synthetic"] * len(rows),
         },
@@ -757,3 +755,70 @@ def test_participant_flow_is_a_consort_flow_per_pilot_and_year():
     assert texts.count("C c") == 2 and texts.count("T c") == 2  # withheld, never 0
     assert chart_problems(fig, spec) == []
     assert set(data["stage"]) == {"allocated", "lost", "analysed"}
+
+
+# --- pilot_forest_plot --------------------------------------------------------------------------
+
+
+def estimates_mart() -> pl.DataFrame:
+    rows = [
+        # pilot, outcome, primary, year, g, lower, upper, n_t, n_c, months
+        ("P1", "wellbeing", True, "2025/26", 0.18, -0.02, 0.38, None, None, None),
+        ("P1", "wellbeing", True, "2026/27", 0.33, 0.10, 0.56, 285, 269, None),
+        ("P1", "self_efficacy", False, "2026/27", 0.11, -0.05, 0.27, 285, 269, None),
+        ("P5", "ks2_attainment", True, "2026/27", 0.07, 0.01, 0.13, 2090, 1800, 1),
+    ]
+    return pl.DataFrame(
+        {
+            "pilot_id": [r[0] for r in rows],
+            "outcome_id": [r[1] for r in rows],
+            "is_primary": [r[2] for r in rows],
+            "evaluation_year": [r[3] for r in rows],
+            "headline": [True] * len(rows),
+            "analysis": ["itt"] * len(rows),
+            "subgroup": ["all"] * len(rows),
+            "estimate_status": ["value"] * len(rows),
+            "measure": ["hedges_g"] * len(rows),
+            "estimate": [r[4] for r in rows],
+            "ci_lower": [r[5] for r in rows],
+            "ci_upper": [r[6] for r in rows],
+            "n_treatment": [r[7] for r in rows],
+            "n_control": [r[8] for r in rows],
+            "n_treatment_status": ["value" if r[7] else "c" for r in rows],
+            "n_control_status": ["value" if r[8] else "c" for r in rows],
+            "months_progress": [r[9] for r in rows],
+            "pretrend_status": ["not applicable"] * len(rows),
+            "provenance": ["synthetic"] * len(rows),
+        },
+        schema_overrides={
+            "n_treatment": pl.Int64,
+            "n_control": pl.Int64,
+            "months_progress": pl.Int64,
+        },
+    )
+
+
+def security_mart() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "pilot_id": ["P1", "P1", "P5"],
+            "evaluation_year": ["2025/26", "2026/27", "2026/27"],
+            "primary_outcome": ["wellbeing", "wellbeing", "ks2_attainment"],
+            "padlocks": [None, 4, 3],
+            "padlocks_status": ["c", "value", "value"],
+        },
+        schema_overrides={"padlocks": pl.Int64},
+    )
+
+
+def test_forest_plot_has_the_columns_an_eef_reader_expects():
+    fig, spec, data = forest_plot(estimates_mart(), security_mart())
+    texts = [t.get_text() for t in fig.findobj(Text)]
+    for header in ("n (T/C)", "g [95% CI]", "Months", "Padlocks"):
+        assert header in texts, header
+    assert "0.33 [0.10, 0.56]" in texts and "285/269" in texts and "c/c" in texts
+    assert "+1" in texts  # months' progress where the mart gives it
+    # padlocks: 4 for P1's primary outcome in 2026/27, c where withheld, none for secondary
+    p1 = data.filter(pl.col("pilot_id") == "P1").sort("outcome_id", "evaluation_year")
+    assert p1["padlocks_label"].to_list() == ["", "c", "4"]
+    assert chart_problems(fig, spec) == []

@@ -320,7 +320,7 @@ def test_definitions_snapshot():
         ),
         "charts/rep_npq_pipeline": ("charts", ["marts/rep_npq_pipeline"]),
         "charts/rep_regional_gaps": ("charts", ["marts/rep_workforce_by_grade"]),
-        "charts/pilot_forest_plot": ("charts", ["marts/pilot_estimates"]),
+        "charts/pilot_forest_plot": ("charts", ["marts/pilot_estimates", "marts/pilot_security"]),
         "charts/pilot_participant_flow": ("charts", ["marts/pilot_flow"]),
         "charts/pilot_balance": ("charts", ["marts/pilot_balance"]),
     }

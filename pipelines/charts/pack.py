@@ -40,7 +40,7 @@ PACK: dict[str, tuple[tuple[str, ...], Callable[..., Drawn]]] = {
     "rep_gap_trends": (("rep_representation_gaps", "rep_gap_trends"), gap_trends),
     "rep_npq_pipeline": (("rep_npq_pipeline",), npq_pipeline),
     "rep_regional_gaps": (("rep_workforce_by_grade",), regional_small_multiples),
-    "pilot_forest_plot": (("pilot_estimates",), forest_plot),
+    "pilot_forest_plot": (("pilot_estimates", "pilot_security"), forest_plot),
     "pilot_participant_flow": (("pilot_flow",), participant_flow),
     "pilot_balance": (("pilot_balance",), balance_plot),
 }

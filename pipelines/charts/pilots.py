@@ -5,9 +5,12 @@ notebooks/03_pilots.py. A count withheld by disclosure control is never drawn as
 written as "c" where its bar would be.
 """
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import polars as pl
 from matplotlib.figure import Figure
+from matplotlib.transforms import blended_transform_factory
 
 from pipelines.charts.style import (
     DARK_BLUE,
@@ -21,6 +24,7 @@ from pipelines.charts.style import (
     finish,
     full_column,
     house_axes,
+    panel_axes,
 )
 
 SOURCE = (
@@ -48,13 +52,97 @@ def _notes(frame: pl.DataFrame, *notes: str) -> list[str]:
     return [*notes, *([SYNTHETIC_NOTE] if _synthetic(frame) else [])]
 
 
+ROW_STEP = 0.3  # vertical step between an outcome's evaluation years
+EEF_COLUMNS = (  # header, chart-data column, x (fraction of the table panel), alignment
+    ("n (T/C)", "n_label", 0.0, "left"),
+    ("g [95% CI]", "g_label", 0.27, "left"),
+    ("Months", "months_label", 0.74, "right"),
+    ("Padlocks", "padlocks_label", 1.0, "right"),
+)
+
+
+def _eef_columns(data: pl.DataFrame, security: pl.DataFrame | None) -> pl.DataFrame:
+    """The table beside the forest plot as text columns of the chart data."""
+    if security is None:
+        security = pl.DataFrame(
+            schema={"pilot_id": pl.String, "evaluation_year": pl.String,
+                    "primary_outcome": pl.String, "padlocks": pl.Int64,
+                    "padlocks_status": pl.String}
+        )  # fmt: skip
+    rated = security.select(
+        "pilot_id",
+        "evaluation_year",
+        pl.col("primary_outcome").alias("outcome_id"),
+        "padlocks",
+        pl.col("padlocks_status") if "padlocks_status" in security.columns else pl.lit("value"),
+    ).with_columns(pl.lit(True).alias("_rated"))
+    count = {
+        side: pl.when(pl.col(f"n_{side}").is_not_null())
+        .then(pl.col(f"n_{side}").cast(pl.String))
+        .otherwise(pl.lit("c"))
+        for side in ("treatment", "control")
+    }
+    return (
+        data.join(rated, on=["pilot_id", "evaluation_year", "outcome_id"], how="left")
+        .with_columns(
+            pl.format("{}/{}", count["treatment"], count["control"]).alias("n_label"),
+            pl.format(
+                "{} [{}, {}]",
+                *(
+                    pl.col(c).map_elements(lambda v: f"{v:.2f}", return_dtype=pl.String)
+                    for c in ("estimate", "ci_lower", "ci_upper")
+                ),
+            ).alias("g_label"),
+            pl.when(pl.col("months_progress").is_not_null())
+            .then(
+                pl.format(
+                    "{}{}",
+                    pl.when(pl.col("months_progress") >= 0).then(pl.lit("+")).otherwise(pl.lit("")),
+                    pl.col("months_progress"),
+                )
+            )
+            .otherwise(pl.lit(""))
+            .alias("months_label"),
+            pl.when(pl.col("_rated").is_null())
+            .then(pl.lit(""))
+            .when((pl.col("padlocks_status") != "value") | pl.col("padlocks").is_null())
+            .then(pl.lit("c"))
+            .otherwise(pl.col("padlocks").cast(pl.String))
+            .alias("padlocks_label"),
+        )
+        .drop("_rated", "padlocks_status")
+    )
+
+
+def _eef_table(ax, data: pl.DataFrame, position: dict, rows: int) -> None:
+    """Year, n, g [CI], months and padlocks beside each estimate, on the forest plot's rows."""
+    ax.set_axis_off()
+    across = blended_transform_factory(ax.transAxes, ax.transData)
+    years = list(YEAR_STYLE)
+    for header, _, x, align in EEF_COLUMNS:
+        ax.text(x, rows + 0.55, header, transform=across, ha=align, va="bottom", fontsize=9,
+                fontweight="bold", color=TEXT)  # fmt: skip
+    for r in data.iter_rows(named=True):
+        k = years.index(r["evaluation_year"]) if r["evaluation_year"] in years else 0
+        y = position[(r["pilot_id"], r["outcome_id"])] + (1 - k) * ROW_STEP
+        for _, column, x, align in EEF_COLUMNS:
+            ax.text(x, y, r[column], transform=across, ha=align, va="center", fontsize=9,
+                    color=TEXT)  # fmt: skip
+
+
 PRETREND_FLAGS = {"failed": "pre-trend test failed", "not testable": "pre-trend not testable"}
 """Difference-in-differences estimates whose parallel-trends check failed or could not be run
 (`pretrend_status` in pilot_estimates): drawn with hollow markers and named in the label."""
 
 
-def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFrame]:
-    """Headline ITT effect (g scale) with its 95% CI per pilot x outcome x year, all units.
+def forest_plot(
+    estimates: pl.DataFrame, security: pl.DataFrame | None = None
+) -> tuple[Figure, ChartSpec, pl.DataFrame]:
+    """Headline ITT effect (g scale) with its 95% CI per pilot x outcome x year, all units, and
+    beside each estimate (on its row, the year told by marker and colour) the columns an EEF
+    reader expects: n (treatment/control), g [95% CI], months' progress and padlocks
+    (marts.pilot_security rates each pilot's primary outcome per year). A withheld count or
+    rating reads c.
 
     An estimate whose pre-trend test failed or could not be run is drawn hollow, its row label
     says so, and a note explains it."""
@@ -85,13 +173,18 @@ def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
         )
         .sort("pilot_id", pl.col("is_primary").not_(), "outcome_id", "evaluation_year")
     )
+    data = _eef_columns(data, security)
     flagged = data.filter(pl.col("pretrend_status").is_in(list(PRETREND_FLAGS)))
     flags = {}
     for p, o, status in flagged.select("pilot_id", "outcome_id", "pretrend_status").iter_rows():
         flags.setdefault((p, o), set()).add(PRETREND_FLAGS[status])
     labels = data.select("pilot_id", "outcome_id", "is_primary").unique(maintain_order=True)
     position = {(p, o): len(labels) - i for i, (p, o, _) in enumerate(labels.iter_rows())}
-    fig, ax = house_axes(0.75 * len(labels) + 6)
+    fig, (ax, table) = plt.subplots(
+        1, 2, sharey=True, width_ratios=[1, 2.3], figsize=full_column(1.45 * len(labels) + 4),
+        layout="constrained",
+    )  # fmt: skip
+    panel_axes(ax, "x")
     ax.yaxis.grid(False)
     ax.xaxis.grid(True, color=GRID, linewidth=0.8)
     ax.axvline(0, color=DARK_GREY, linewidth=1)
@@ -104,7 +197,7 @@ def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
             if part.is_empty():
                 continue
             y = [
-                position[(p, o)] + (1 - k) * 0.22
+                position[(p, o)] + (1 - k) * ROW_STEP
                 for p, o in zip(part["pilot_id"], part["outcome_id"], strict=True)
             ]
             ax.errorbar(
@@ -116,13 +209,21 @@ def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
     ax.set_yticks(
         list(position.values()),
         [
-            f"{p} {o.replace('_', ' ')}{' (primary)' if primary else ''}"
-            + (f" [{'; '.join(sorted(flags[p, o]))}]" if (p, o) in flags else "")
+            textwrap.fill(
+                f"{p} {o.replace('_', ' ')}{' (primary)' if primary else ''}"
+                + (f" [{'; '.join(sorted(flags[p, o]))}]" if (p, o) in flags else ""),
+                18,
+            )
             for p, o, primary in labels.iter_rows()
         ],
     )
-    ax.set_xlabel("Effect size, g scale (binary outcomes: Cox index; P4: DiD / pre-year SD)")
-    ax.legend(title="Evaluation year", frameon=False, loc="lower right", fontsize=9)
+    ax.set_xlabel("Effect size (g scale)")
+    ax.legend(
+        title="Evaluation year", frameon=False, loc="lower left", bbox_to_anchor=(0, 1),
+        fontsize=9, ncols=1, title_fontsize=9,
+    )  # fmt: skip
+    _eef_table(table, data, position, len(labels))
+    ax.set_ylim(0.45, len(labels) + 0.75)
     latest = data.filter(
         pl.col("is_primary"), pl.col("evaluation_year") == data["evaluation_year"].max()
     )
@@ -152,7 +253,10 @@ def forest_plot(estimates: pl.DataFrame) -> tuple[Figure, ChartSpec, pl.DataFram
             "Intention to treat, complete cases, pre-specified covariates. Continuous outcomes: "
             "Hedges' g on the total variance of the unconditional model (Hedges 2007 for the "
             "cluster trial); binary: log odds ratio / 1.65; P4: matched difference-in-"
-            "differences. Bars: 95% confidence intervals.",
+            "differences. Bars: 95% confidence intervals. n: units analysed, treatment/control; "
+            "months: EEF months' progress where the outcome has a conversion; padlocks: EEF "
+            "security rating of each pilot's primary outcome (marts.pilot_security); c: withheld "
+            "by disclosure control.",
             *(
                 [
                     "Hollow markers, labelled in brackets: difference-in-differences estimates "

@@ -12,10 +12,10 @@ from pipelines.defs.resources import ProjectPaths
 from pipelines.warehouse import qualified
 
 
-def _chart(name: str, mart: str, draw, doc: str) -> dg.AssetsDefinition:
+def _chart(name: str, marts: tuple[str, ...], draw, doc: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=["charts", name],
-        deps=[dg.AssetKey(["marts", mart])],
+        deps=[dg.AssetKey(["marts", mart]) for mart in marts],
         group_name="charts",
         kinds={"matplotlib"},
         tags=PILOT_TAGS,
@@ -23,8 +23,8 @@ def _chart(name: str, mart: str, draw, doc: str) -> dg.AssetsDefinition:
     )
     def _asset(duckdb: DuckDBResource, paths: ProjectPaths) -> dg.MaterializeResult:
         with duckdb.get_connection() as con:
-            frame = con.sql(f"SELECT * FROM {qualified('marts', mart)}").pl()
-        fig, spec, data = draw(frame)
+            frames = [con.sql(f"SELECT * FROM {qualified('marts', mart)}").pl() for mart in marts]
+        fig, spec, data = draw(*frames)
         written = save_chart(fig, spec, data, Path(paths.work_dir) / "charts")
         return dg.MaterializeResult(
             metadata={
@@ -41,21 +41,23 @@ def _chart(name: str, mart: str, draw, doc: str) -> dg.AssetsDefinition:
 
 PILOT_CHARTS = {
     "pilot_forest_plot": (
-        "pilot_estimates",
+        ("pilot_estimates", "pilot_security"),
         forest_plot,
-        "One chart: headline effect with 95% CI per pilot x outcome x evaluation year.\n\n"
-        "Source: marts.pilot_estimates (headline ITT rows, all units). Stamped SYNTHETIC while "
-        "on the generated default. Drawn by pipelines/charts/pilots.py.",
+        "One chart: headline effect with 95% CI per pilot x outcome x evaluation year, with n, "
+        "g [95% CI], months' progress and padlocks beside each row.\n\n"
+        "Source: marts.pilot_estimates (headline ITT rows, all units) and marts.pilot_security "
+        "(padlocks of each pilot's primary outcome). Stamped SYNTHETIC while on the generated "
+        "default. Drawn by pipelines/charts/pilots.py.",
     ),
     "pilot_participant_flow": (
-        "pilot_flow",
+        ("pilot_flow",),
         participant_flow,
-        "One chart: units allocated and analysed per pilot x arm x year (CONSORT flow).\n\n"
+        "One chart: CONSORT-style flow per pilot and year: allocated, lost, analysed per arm.\n\n"
         "Source: marts.pilot_flow, after disclosure control (withheld counts shown as c). "
         "Stamped SYNTHETIC while on the generated default. Drawn by pipelines/charts/pilots.py.",
     ),
     "pilot_balance": (
-        "pilot_balance",
+        ("pilot_balance",),
         balance_plot,
         "One chart: baseline standardised mean differences per pilot x covariate.\n\n"
         "Source: marts.pilot_balance (the matched pilot before and after matching). Stamped "
@@ -64,5 +66,5 @@ PILOT_CHARTS = {
 }
 
 defs = dg.Definitions(
-    assets=[_chart(name, mart, draw, doc) for name, (mart, draw, doc) in PILOT_CHARTS.items()]
+    assets=[_chart(name, marts, draw, doc) for name, (marts, draw, doc) in PILOT_CHARTS.items()]
 )

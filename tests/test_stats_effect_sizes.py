@@ -39,6 +39,10 @@ def test_reproduces_the_published_srtfreq_reference_case():
         assert rows[model]["icc"] is None
     assert rows["conditional"]["beta"] == pytest.approx(3.59, abs=0.01)
     assert (rows["conditional"]["n_treatment"], rows["conditional"]["n_control"]) == (102, 108)
+    # the raw-unit coefficient's published interval, beta Intervention 3.59 [0.58, 6.59]
+    for row in rows.values():
+        assert row["beta_ci_lower"] == pytest.approx(0.58, abs=0.01)
+        assert row["beta_ci_upper"] == pytest.approx(6.59, abs=0.01)
 
 
 @needs_methods
@@ -182,3 +186,24 @@ def test_individual_rows_keep_the_normal_interval():
     result = individual_randomised_effect_sizes(frame, "y", "t", ["pre"])
     assert result["df"].is_null().all()
     assert result["randomisation_p_value"].is_null().all()
+
+
+def test_cluster_and_multisite_beta_intervals_are_the_models():
+    # the random-intercept model's GLS SE of beta is MixedLM's (no covariance parameters
+    # involved for a balanced design), and the interval uses the row's cluster df
+    import statsmodels.api as sm
+    from scipy import stats
+
+    rng = np.random.default_rng(8)
+    m, n = 20, 15
+    school = np.repeat(np.arange(m), n)
+    t = (school % 2).astype(float)
+    y = 0.3 * t + rng.normal(0, 0.4, m)[school] + rng.normal(size=m * n)
+    frame = pl.DataFrame({"y": y, "t": t, "school": school})
+    result = cluster_randomised_effect_sizes(frame, "y", "t", "school", randomisation_draws=0)
+    fit = sm.MixedLM(y, np.column_stack([np.ones(m * n), t]), groups=school).fit(reml=True)
+    row = result.row(0, named=True)
+    assert row["beta_se"] == pytest.approx(float(fit.bse_fe[1]), rel=0.01)
+    half = stats.t.ppf(0.975, row["df"]) * row["beta_se"]
+    assert row["beta_ci_upper"] - row["beta"] == pytest.approx(half)
+    assert result["beta_ci_lower"].n_unique() == 1

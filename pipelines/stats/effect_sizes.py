@@ -59,13 +59,19 @@ RESULT_SCHEMA = {
     "randomisation_ci_lower": pl.Float64,
     "randomisation_ci_upper": pl.Float64,
     "randomisation_draws": pl.Int64,
+    "beta_se": pl.Float64,
+    "beta_ci_lower": pl.Float64,
+    "beta_ci_upper": pl.Float64,
 }
 """Columns of both effect-size functions, in order. `icc`, the variance components and the
 cluster counts are null for individual randomisation. `df`: degrees of freedom of the t
 quantile of the interval (null: normal quantile 1.96, the srtFREQ interval of a participant-
 randomised trial). `randomisation_*`: randomisation inference for cluster trials (p-value of
 no effect, test-inversion interval on the row's g scale, number of re-randomisations); null
-when not computed."""
+when not computed. `beta_se`, `beta_ci_lower` / `_upper`: the treatment coefficient in the
+outcome's own units with its model-based standard error and 95% interval (t with the
+residual df of the OLS model, as R's `confint` in srtFREQ's Beta table; t with the cluster-
+based df for cluster and multisite designs), the same on every row of one result."""
 
 
 # --- formulas -------------------------------------------------------------------------------
@@ -221,6 +227,28 @@ def _with_randomisation(row: dict, randomisation, scale: float) -> dict:
     }
 
 
+def _with_beta_interval(result: pl.DataFrame, beta_se: float, df: float) -> pl.DataFrame:
+    """The result with the raw-unit coefficient's SE and t(df) 95% interval."""
+    half = t_quantile(df) * beta_se
+    return result.with_columns(
+        pl.lit(beta_se, pl.Float64).alias("beta_se"),
+        (pl.col("beta") - half).alias("beta_ci_lower"),
+        (pl.col("beta") + half).alias("beta_ci_upper"),
+    )
+
+
+def _gls_intercept_beta_variance(x, codes, between: float, within: float) -> float:
+    """within [(X' H^-1 X)^-1]_11 of the random-intercept model: H_i^-1 = I - w_i 1 1',
+    w_i = gamma / (1 + n_i gamma), gamma = between / within (as `_random_intercept_profile`)."""
+    sizes = np.bincount(codes).astype(float)
+    gamma = between / within if within > 0 else 0.0
+    w = gamma / (1 + sizes * gamma)
+    col_sums = np.zeros((len(sizes), x.shape[1]))
+    np.add.at(col_sums, codes, x)
+    xhx = x.T @ x - (col_sums * w[:, None]).T @ col_sums
+    return float(within * np.linalg.inv(xhx)[1, 1])
+
+
 def _row(
     model, variance, g, se, icc, n_t, n_c, beta, sd, between, within, m_t, m_c, formula, df=None
 ):
@@ -304,7 +332,8 @@ def individual_randomised_effect_sizes(
             label, df=dof,
         )  # fmt: skip
         rows.append(_with_randomisation(row, randomisation, scale if randomisation else 1.0))
-    return pl.DataFrame(rows, schema=RESULT_SCHEMA)
+    result = pl.DataFrame(rows, schema=RESULT_SCHEMA)
+    return _with_beta_interval(result, float(fit.bse[1]), float(fit.df_resid))
 
 
 OPTIMISERS = (["powell", "lbfgs"], ["nm", "bfgs"], ["lbfgs"])
@@ -490,7 +519,9 @@ def cluster_randomised_effect_sizes(
                 m_t, m_c, label, df=dof,
             )  # fmt: skip
             rows.append(_with_randomisation(row, randomisation, scale if randomisation else 1.0))
-    return pl.DataFrame(rows, schema=RESULT_SCHEMA)
+    result = pl.DataFrame(rows, schema=RESULT_SCHEMA)
+    variance = _gls_intercept_beta_variance(x, codes, between_c, within_c)
+    return _with_beta_interval(result, float(np.sqrt(variance)), dof)
 
 
 # --- multisite trials: randomised within sites -------------------------------------------------
@@ -748,4 +779,115 @@ def multisite_effect_sizes(
             between_u, within_u, m_t, m_c, label, df=dof,
         )  # fmt: skip
         rows.append(row)
-    return pl.DataFrame(rows, schema=RESULT_SCHEMA)
+    result = pl.DataFrame(rows, schema=RESULT_SCHEMA)
+    return _with_beta_interval(result, float(np.sqrt(slope_fit.beta_variance)), dof)
+
+
+# --- multi-arm trials: several intervention arms against one control ---------------------------
+
+MULTIPLE_COMPARISON_NOTE = (
+    "{k} intervention arms each compared with the same control: each contrast answers its own "
+    "pre-specified question and its 95% interval is not adjusted for multiplicity (Parker & "
+    "Weir 2020, Clinical Trials 17(5), 562-566); the contrasts share the control group, so "
+    "they are correlated; Holm-adjusted p-values of the headline rows are given for a "
+    "family-wise reading (EEF statistical analysis guidance: contrasts and any adjustment "
+    "pre-specified in the statistical analysis plan)"
+)
+"""The note on every multi-arm row (pipelines/stats/METHODS.md, "Multi-arm trials")."""
+
+
+def holm_adjust(p_values: np.ndarray) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values: sorted ascending, the i-th (from 0) is
+    max over j <= i of min(1, (k - j) p_(j)). The same as statsmodels `multipletests(...,
+    method="holm")` (tested), which runs a full garbage collection on every call (0.3 s),
+    too slow for the simulations."""
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p)
+    stepped = np.minimum(1.0, (len(p) - np.arange(len(p))) * p[order])
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.maximum.accumulate(stepped)
+    return adjusted
+
+
+MULTI_ARM_SCHEMA = {
+    "contrast": pl.String,
+    **RESULT_SCHEMA,
+    "p_value": pl.Float64,
+    "p_value_holm": pl.Float64,
+    "multiple_comparison_note": pl.String,
+}
+
+
+def multi_arm_effect_sizes(
+    df: Frame,
+    outcome: str,
+    arm: str,
+    control: str,
+    covariates: Sequence[str] = (),
+    *,
+    design: str = "individual",
+    cluster: str | None = None,
+    **options,
+) -> pl.DataFrame:
+    """Effect sizes of every intervention arm against one control: the rows of the design's
+    estimator for each contrast, with the contrast named, a p-value, Holm-adjusted p-values
+    over the headline rows (`holm_adjust`) and the multiple-comparison note.
+
+    `arm` holds the arm labels, `control` the control arm's label; every other label is an
+    intervention arm. Each contrast is the two-arm analysis of that arm and the control
+    (`design`: "individual" -> `individual_randomised_effect_sizes`, "cluster" ->
+    `cluster_randomised_effect_sizes`, "multisite" -> `multisite_effect_sizes`; `cluster` is
+    the cluster or site column; `options` go to the estimator), so each is standardised by its
+    own two arms' SDs, as a trial reporting each arm against control does. p-value: two-sided,
+    g / SE on the row's t(df) (normal when df is null). Columns: `MULTI_ARM_SCHEMA`.
+    """
+    from scipy import stats
+
+    frame = complete_cases(df, [outcome, arm, *([cluster] if cluster else []), *covariates])
+    labels = frame.get_column(arm).cast(pl.String)
+    arms = sorted(set(labels.unique().to_list()) - {control})
+    if control not in set(labels.to_list()):
+        raise ValueError(f"control arm {control!r} not found in column '{arm}'")
+    if not arms:
+        raise ValueError(f"column '{arm}' holds no intervention arm besides {control!r}")
+    parts = []
+    for name in arms:
+        pair = frame.filter(labels.is_in([name, control])).with_columns(
+            (pl.col(arm).cast(pl.String) == name).cast(pl.Int8).alias("_treated")
+        )
+        if design == "individual":
+            rows = individual_randomised_effect_sizes(
+                pair, outcome, "_treated", covariates, **options
+            )
+        elif design in ("cluster", "multisite") and cluster:
+            estimator = (
+                cluster_randomised_effect_sizes if design == "cluster" else multisite_effect_sizes
+            )
+            rows = estimator(pair, outcome, "_treated", cluster, covariates, **options)
+        else:
+            raise ValueError(f"design must be individual, cluster or multisite (with a cluster "
+                             f"column), not {design!r}")  # fmt: skip
+        z = (rows["g"] / rows["se"]).abs().to_numpy()
+        dfs = rows["df"].to_numpy()
+        p = np.where(
+            np.isnan(dfs), 2 * stats.norm.sf(z), 2 * stats.t.sf(z, np.nan_to_num(dfs, nan=1))
+        )
+        parts.append(
+            rows.with_columns(
+                pl.lit(f"{name} vs {control}").alias("contrast"), pl.Series("p_value", p)
+            )
+        )
+    result = pl.concat(parts)
+    headline = (pl.col("model") == "unconditional") & (pl.col("variance") == "total")
+    heads = result.filter(headline)
+    holm = dict(zip(heads["contrast"], holm_adjust(heads["p_value"].to_numpy()), strict=True))
+    return (
+        result.with_columns(
+            pl.when(headline)
+            .then(pl.col("contrast").replace_strict(holm, default=None))
+            .alias("p_value_holm"),
+            pl.lit(MULTIPLE_COMPARISON_NOTE.format(k=len(arms))).alias("multiple_comparison_note"),
+        )
+        .select(list(MULTI_ARM_SCHEMA))
+        .cast(MULTI_ARM_SCHEMA)
+    )

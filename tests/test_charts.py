@@ -490,7 +490,6 @@ def test_rule_watermark_never_covers_a_data_label():
 NOT_YET_FIXED = {
     "npq_participation_by_region",
     "npq_starts_by_course",
-    "rep_leaky_pipeline",
 }
 
 

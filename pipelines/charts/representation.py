@@ -30,6 +30,7 @@ from pipelines.charts.style import (
     finish,
     full_column,
     house_axes,
+    text_colour,
 )
 from pipelines.charts.takeup_breakdowns import _panel_axes
 from pipelines.sources import OGL
@@ -219,7 +220,7 @@ def leaky_pipeline(
             _mark(ax, x, y, colour, marker, bool(low))
         ends.append((stage, px[-1], float(rows["share_pct"][-1])))
     top_value = float(data["share_pct"].max())
-    placed = _spread_labels([e[2] for e in ends], top_value * 0.045)
+    placed = _spread_labels([e[2] for e in ends], top_value * 1.15 * 0.085)
     for (stage, x, y), label_y in zip(ends, placed, strict=True):
         ax.annotate(
             f"{PLURAL[stage].capitalize()} {y:.1f}%",
@@ -228,14 +229,16 @@ def leaky_pipeline(
             textcoords="data",
             va="center",
             fontsize=9,
-            color=STAGE_STYLE[stage][0],
+            color=text_colour(STAGE_STYLE[stage][0]),
             fontweight="bold",
         )
-    ax.set_xticks(list(xs.values()), years["academic_year"].to_list(), rotation=45, ha="right")
+    # every other year labelled, so the labels sit level and apart at report size
+    step = -(-len(xs) // 5)
+    ax.set_xticks(list(xs.values())[::-step][::-1], years["academic_year"].to_list()[::-step][::-1])
     ax.set_xlim(-0.4, len(xs) + 2.2)
     ax.set_ylim(0, top_value * 1.15)
     ax.yaxis.set_major_formatter(PERCENT)
-    ax.set_ylabel(f"{group} share (% of people of known ethnicity)")
+    ax.set_ylabel("% of people of known ethnicity")
     return finish(fig, ax, spec), spec, data
 
 

@@ -18,13 +18,15 @@ or wait for it with `--wait [SECONDS]`.
 
 Exit status 0 on success; on failure, one clear message per problem and status 1 (`status`
 exits 3 when data/raw/ has changed since the publication, and a refresh exits 4 when another
-holds the lock).
+holds the lock; 2 is a wrong command line). `python -m pipelines.cli COMMAND --help` explains
+each command's arguments with examples.
 """
 
 import argparse
 import os
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -87,16 +89,18 @@ def run(log_level: str, question: str | None = None) -> int:
             asset_selection=selection,
         )
     _report_failures(result)
-    elapsed = time.perf_counter() - started
+    from pipelines.progress import summary
+
+    line = summary(result, time.perf_counter() - started)
     if not result.success:
         print(
-            f"Refresh failed after {elapsed:.1f} s; the last good publication in "
-            f"{paths.marts_dir()} is unchanged.",
+            f"Refresh FAILED: {line} The last good publication in {paths.marts_dir()} is "
+            "unchanged.",
             file=sys.stderr,
         )
         return 1
     marts = paths.marts_dir()
-    print(f"Refresh complete in {elapsed:.1f} s.")
+    print(f"Refresh complete: {line}")
     print(f"  published database: {marts / paths.PUBLISHED_DB_NAME}")
     print(f"  exports (Parquet, CSV): {marts / 'exports'}")
     print(f"  chart pack: {marts / 'charts'}")
@@ -381,36 +385,144 @@ def plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipelines.cli", description=__doc__.split("\n")[0]
+EXIT_STATUSES = """exit status:
+  0  success
+  1  failure: one clear message per problem (the last publication is left in place)
+  2  the command line itself is wrong (unknown command or argument)
+  3  status: data/raw/ has changed since the publication (a refresh is due)
+  4  run, records, charts: another refresh holds the lock (see --wait)"""
+
+
+def _examples(*pairs: tuple[str, str]) -> str:
+    return "examples:\n" + "\n".join(
+        f"  python -m pipelines.cli {command}\n      {what}" for command, what in pairs
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    run_parser = commands.add_parser("run", help="rebuild every asset and publish")
-    run_parser.add_argument("--log-level", default="WARNING", help="Dagster console log level")
+
+
+def _check_epilog() -> str:
+    from pipelines.check import PILOTS
+    from pipelines.sources import SOURCES
+
+    names = sorted([*SOURCES, PILOTS])
+    return (
+        "registered data sets:\n"
+        + "\n".join(f"  {name}" for name in names)
+        + "\n\n"
+        + _examples(
+            (
+                "check npq_participants new/npq_participants.csv",
+                "would this file be accepted as a release of npq_participants?",
+            ),
+            ("check pilots data/raw/pilots/P1/2025-26/*.csv", "check an evaluator's files"),
+        )
+    )
+
+
+def _command(commands, name: str, summary: str, description: str, epilog: str):
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=textwrap.fill(description, 88),
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.cli",
+        description=__doc__.split("\n")[0],
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    log_level = {"default": "WARNING", "help": "Dagster console log level (default WARNING)"}
+    run_parser = _command(
+        commands,
+        "run",
+        "rebuild every asset and publish",
+        "Rebuild every asset from data/raw/ (raw, staging, marts, charts), run every "
+        "expectation suite, and publish the marts, exports and chart pack together. Prints "
+        "one line per step, a summary line, and where it published; a failure leaves the "
+        "last publication in place.",
+        _examples(
+            ("run", "rebuild everything (what `make run` does)"),
+            ("run --question pilots", "rebuild the pilot marts and charts only, then republish"),
+        ),
+    )
+    run_parser.add_argument("--log-level", **log_level)
     run_parser.add_argument(
         "--question",
         choices=sorted(QUESTIONS),
         help="rebuild one question's marts and charts (and what they read), then republish",
     )
-    charts_parser = commands.add_parser(
-        "charts", help="redraw the chart pack from the published marts"
+    charts_parser = _command(
+        commands,
+        "charts",
+        "redraw the chart pack from the published marts",
+        "Redraw every chart from the published database alone (after a change of chart code "
+        "or style) and swap the new pack in; the database is not touched.",
+        _examples(("charts", "redraw the chart pack of the current publication")),
     )
-    charts_parser.add_argument("--log-level", default="WARNING", help="Dagster console log level")
-    records_parser = commands.add_parser(
-        "records", help="build the marts from record-level files (new or changed years only)"
+    charts_parser.add_argument("--log-level", **log_level)
+    records_parser = _command(
+        commands,
+        "records",
+        "build the marts from record-level files (new or changed years only)",
+        "Stage the academic years whose record-level files (data/raw/records/, or "
+        "NPQ_RECORDS_DIR) are new or changed, rebuild the record-level marts and publish them "
+        "after disclosure control. With no files, synthetic records are generated.",
+        _examples(
+            ("records", "stage new or changed years only"),
+            ("records --full", "restage every year"),
+        ),
     )
     records_parser.add_argument("--full", action="store_true", help="restage every year")
-    records_parser.add_argument("--log-level", default="WARNING", help="Dagster console log level")
-    fetch_parser = commands.add_parser("fetch", help="download new releases into data/raw/")
+    records_parser.add_argument("--log-level", **log_level)
+    fetch_parser = _command(
+        commands,
+        "fetch",
+        "download new releases into data/raw/",
+        "Download the latest release of registered data sets; a release already stored "
+        "(same sha256) is not stored again, a new one becomes a new folder in data/raw/.",
+        _examples(
+            ("fetch", "every registered data set"),
+            ("fetch npq_participants", "one data set"),
+        ),
+    )
     fetch_parser.add_argument("names", nargs="*", help="data sets to fetch (default: all)")
-    gate_parser = commands.add_parser("gate", help="screen EES files with the ingest gate")
+    gate_parser = _command(
+        commands,
+        "gate",
+        "screen EES files with the ingest gate",
+        "Check files against the consumer-relevant rules of the EES open-data standard; on "
+        "DfE's screener corpus, print pass and reject rates per rule.",
+        _examples(
+            ("gate data/raw/ees/npq_completions/2024-25", "screen a release folder"),
+            ("gate some.csv", "screen one file"),
+        ),
+    )
     gate_parser.add_argument("targets", nargs="+", help="a screener corpus folder, or files")
-    check_parser = commands.add_parser("check", help="would these files be accepted?")
-    check_parser.add_argument("data_set", help="the registered data set they are releases of")
+    check_parser = _command(
+        commands,
+        "check",
+        "would these files be accepted as releases of a data set?",
+        "Read each file as a release of DATA_SET with the pipeline's own readers and checks, "
+        "and print every problem with its file, row and column (nothing is stored).",
+        _check_epilog(),
+    )
+    check_parser.add_argument(
+        "data_set", help="the registered data set they are releases of (listed below)"
+    )
     check_parser.add_argument("files", nargs="+", help="CSV files")
-    commands.add_parser(
-        "status", help="last publication, its inputs, which are synthetic, what is stale"
+    _command(
+        commands,
+        "status",
+        "last publication, its inputs, which are synthetic, what is stale",
+        "The last publication, every input it read (its release and whether it is published "
+        "or synthetic), and which data sets have changed in data/raw/ since. Exits 3 when "
+        "something is stale.",
+        _examples(("status", "what is published and whether a refresh is due")),
     )
     _add_plan_parser(commands)
     for writer in (run_parser, charts_parser, records_parser):
@@ -423,6 +535,11 @@ def main(argv: list[str] | None = None) -> int:
             metavar="SECONDS",
             help="if another refresh holds the lock, wait for it (at most SECONDS)",
         )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         if args.command in LOCKED:
@@ -462,5 +579,21 @@ def _dispatch(args: argparse.Namespace) -> int:
     return 2
 
 
+def _leave(code: int) -> None:
+    """Exit without the interpreter's final teardown.
+
+    Every DuckDB connection is closed by then (each is opened in a `with` block), but with
+    Great Expectations loaded, DuckDB's module-level type objects outlive the teardown of its
+    bindings, which then prints dozens of "nanobind: leaked ..." lines after the result.
+    Logs and output are flushed first; nothing else runs at exit in this command.
+    """
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _leave(main())

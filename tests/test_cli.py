@@ -63,3 +63,36 @@ def test_charts_without_a_publication_says_what_to_do(tmp_path, monkeypatch, cap
     err = capsys.readouterr().err
     assert "there is no publication" in err and "make run" in err
     assert not (tmp_path / "marts").exists()
+
+
+def test_command_line_refresh_ends_quietly_with_summary_and_publication(finished):
+    """`python -m pipelines.cli run` as a user runs it: numbered steps, a summary line, the
+    publication paths last, and nothing printed at interpreter exit (no "nanobind: leaked")."""
+    import re
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--question", "takeup"],
+        cwd=PROJECT_ROOT,
+        env=finished.subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "nanobind" not in done.stderr, done.stderr[-3000:]
+    lines = done.stdout.strip().splitlines()
+    assert re.search(r"step +1 of \d+ ", done.stdout)
+    assert re.fullmatch(
+        r"Refresh complete: \d+ assets built, (\d+) of \1 checks passed, \d+ marts published, "
+        r"in \d+\.\d s\.",
+        lines[-4],
+    ), lines[-4]
+    assert lines[-3:] == [
+        f"  published database: {finished.marts / 'npq_observatory.duckdb'}",
+        f"  exports (Parquet, CSV): {finished.marts / 'exports'}",
+        f"  chart pack: {finished.marts / 'charts'}",
+    ]

@@ -342,6 +342,10 @@ def test_definitions_snapshot():
             "staging/gias_establishments",
             "staging/npq_eligibility",
         ],
+        "npq_eligibility_beside_coverage": [
+            "staging/npq_eligibility",
+            "staging/npq_school_coverage",
+        ],
     }
     expected |= {f"marts/{name}": ("marts", reads) for name, reads in real_marts.items()}
     # The record-level path: its own group, job and publication.

@@ -10,17 +10,26 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.ees import read_text_csv
 from pipelines.eligibility import load_la_regions, load_lists, stage_eligibility
 from pipelines.errors import InputError
 from pipelines.quality.runner import validate
-from pipelines.sources import NPQ_ELIGIBILITY, sha256_of, verified_files
+from pipelines.raw import load_files
+from pipelines.sources import NPQ_ELIGIBILITY, SOURCES, input_files, sha256_of, verified_files
+from pipelines.transforms.staging import stage
 from pipelines.warehouse import build_from_sql, write_frame
 from tests.conftest import PROJECT_ROOT, REALDATA
 
 RAW = PROJECT_ROOT / "data" / "raw"
 RELEASE = NPQ_ELIGIBILITY.folder(RAW) / "v1"
 SHARED = REALDATA / "embed" / "npq_eligibility"
-MARTS = ("npq_eligible_schools", "npq_eligibility_changes", "npq_eligibility_gias_match")
+MARTS = (
+    "npq_eligible_schools",
+    "npq_eligibility_changes",
+    "npq_eligibility_gias_match",
+    "npq_eligibility_beside_coverage",
+)
+COVERAGE = RAW / "ees" / "npq_school_coverage" / "2024-25" / "npq_school_coverage_national.csv"
 
 
 def manifest() -> dict:
@@ -151,6 +160,9 @@ def marts(frame):
         "gias_establishments",
         gias.select(urn=pl.col("URN").cast(pl.Int64), provenance=pl.lit("synthetic")),
     )
+    coverage = SOURCES["npq_school_coverage"]
+    raw_coverage = load_files(input_files(coverage, RAW), read_text_csv)
+    write_frame(con, "staging", "npq_school_coverage", stage(raw_coverage, coverage))
     for mart in MARTS:
         build_from_sql(con, "marts", mart, {})
     yield con, set(gias["URN"].cast(pl.Int64))
@@ -206,3 +218,32 @@ def test_gias_match_counts_only_real_urn_matches(marts):
     for list_name, cohort, matched, provenance in rows:
         assert matched == len(urns(files[(list_name, cohort)]) & gias_urns)
         assert provenance == "synthetic"  # the embedded GIAS frame is synthetic
+
+
+def test_eligible_schools_beside_published_coverage(marts):
+    con, _ = marts
+    with COVERAGE.open(encoding="utf-8-sig", newline="") as handle:
+        published = {
+            (r["time_period"], r["cum_disc"]): int(r["total_schools"])
+            for r in csv.DictReader(handle)
+        }
+    rows = con.sql(
+        "SELECT academic_year, eligible_schools, total_schools, coverage_basis, provenance "
+        "FROM marts.npq_eligibility_beside_coverage ORDER BY year_start"
+    ).fetchall()
+    assert rows == [
+        (
+            "2021/22",
+            len(urns("high_pupil_premiums_2021_2022.csv")),
+            published[("202122", "Discrete")],
+            "in the year",
+            "derived",
+        ),
+        (
+            "2024/25",
+            len(urns("schools_pp50_2024.csv")),
+            published[("202425", "Cumulative")],  # the embedded 2024/25 rows are cumulative
+            "since 2021/22",
+            "derived",
+        ),
+    ]

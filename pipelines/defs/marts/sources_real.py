@@ -16,6 +16,7 @@ REAL_SOURCE_MARTS: dict[str, list[str]] = {
     "npq_eligible_schools": ["staging/npq_eligibility"],
     "npq_eligibility_changes": ["staging/npq_eligibility"],
     "npq_eligibility_gias_match": ["staging/npq_eligibility", "staging/gias_establishments"],
+    "npq_eligibility_beside_coverage": ["staging/npq_eligibility", "staging/npq_school_coverage"],
 }
 
 defs = dg.Definitions(

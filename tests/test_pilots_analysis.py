@@ -417,3 +417,41 @@ def test_multisite_analysis_accounts_for_schools_shared_by_both_arms(pilot_data)
         )
 
     assert independent(shocked)["sd_used"] > 1.3 * independent(frame)["sd_used"]
+
+
+# --- the effect in the outcome's own units beside every g -------------------------------------
+
+
+def test_every_g_has_its_raw_unit_effect_and_interval_beside_it(estimates):
+    g_rows = estimates.filter(
+        pl.col("measure").is_in(["hedges_g", "cox_index_g", "did_g", "cace_g"]),
+        estimate_status="value",
+    )
+    assert g_rows.height > 50
+    for column in ("raw_estimate", "raw_ci_lower", "raw_ci_upper", "raw_unit"):
+        assert g_rows[column].null_count() == 0, column
+    assert (g_rows["raw_ci_lower"] <= g_rows["raw_estimate"]).all()
+    assert (g_rows["raw_estimate"] <= g_rows["raw_ci_upper"]).all()
+    assert (np.sign(g_rows["raw_estimate"]) == np.sign(g_rows["estimate"])).all()
+    # conditional within g of a cluster or multisite model is beta over the within SD
+    within = g_rows.filter(model="conditional", variance="within")
+    assert within.height > 0
+    assert within["raw_estimate"].to_numpy() == pytest.approx(
+        (within["estimate"] * within["sd_used"]).to_numpy()
+    )
+    # the difference-in-differences g sits beside the effect in points
+    did = estimates.filter(pilot_id="P4", subgroup="all", estimate_status="value")
+    for _, rows in did.group_by("outcome_id", "evaluation_year"):
+        points = rows.filter(measure="did_points").row(0, named=True)
+        g = rows.filter(measure="did_g").row(0, named=True)
+        assert (g["raw_estimate"], g["raw_ci_lower"]) == (points["estimate"], points["ci_lower"])
+    # a binary outcome's Cox index sits beside its risk difference
+    cox = g_rows.filter(measure="cox_index_g").row(0, named=True)
+    rd = estimates.filter(
+        measure="risk_difference",
+        **{k: cox[k] for k in ("pilot_id", "outcome_id", "evaluation_year", "subgroup")},
+    ).row(0, named=True)
+    assert cox["raw_estimate"] == rd["estimate"] and "risk difference" in cox["raw_unit"]
+    # withheld estimates withhold the raw effect too
+    withheld = estimates.filter(estimate_status="c")
+    assert withheld["raw_estimate"].is_null().all() and withheld["raw_ci_upper"].is_null().all()

@@ -109,6 +109,10 @@ ESTIMATE_SCHEMA = {
     "ci_lower": pl.Float64,
     "ci_upper": pl.Float64,
     "se": pl.Float64,
+    "raw_estimate": pl.Float64,
+    "raw_ci_lower": pl.Float64,
+    "raw_ci_upper": pl.Float64,
+    "raw_unit": pl.String,
     "df": pl.Float64,
     "randomisation_p_value": pl.Float64,
     "randomisation_ci_lower": pl.Float64,
@@ -133,6 +137,12 @@ ESTIMATE_SCHEMA = {
     "provenance": pl.String,
 }
 
+
+RAW_COEFFICIENT = (
+    "outcome units: the treatment coefficient of the covariate model, model-based 95% interval"
+)
+RAW_RISK_DIFFERENCE = "risk difference (proportion): linear probability model, 95% interval"
+"""Every g row carries the effect in the outcome's own units beside it (`raw_*`)."""
 
 MONTHS_TABLE = "project_report"
 """Months' progress table for project estimates: the conversion EEF uses in project evaluation
@@ -278,6 +288,10 @@ def _g_rows(result: pl.DataFrame, estimator: str, level: str) -> list[dict]:
                 "ci_lower": r["ci_lower"],
                 "ci_upper": r["ci_upper"],
                 "se": r["se"],
+                "raw_estimate": r["beta"],
+                "raw_ci_lower": r["beta_ci_lower"],
+                "raw_ci_upper": r["beta_ci_upper"],
+                "raw_unit": RAW_COEFFICIENT,
                 "df": r["df"],
                 "randomisation_p_value": r["randomisation_p_value"],
                 "randomisation_ci_lower": r["randomisation_ci_lower"],
@@ -299,6 +313,13 @@ def _g_rows(result: pl.DataFrame, estimator: str, level: str) -> list[dict]:
 
 
 def _binary_rows(result: pl.DataFrame) -> list[dict]:
+    rd = result.filter(measure="risk_difference").row(0, named=True)
+    raw = {
+        "raw_estimate": rd["estimate"],
+        "raw_ci_lower": rd["ci_lower"],
+        "raw_ci_upper": rd["ci_upper"],
+        "raw_unit": RAW_RISK_DIFFERENCE,
+    }
     return [
         {
             "measure": r["measure"],
@@ -312,6 +333,7 @@ def _binary_rows(result: pl.DataFrame) -> list[dict]:
             "n_treatment": r["n_treatment"],
             "n_control": r["n_control"],
             "estimator": "pipelines.stats.binary.binary_outcome_effects",
+            **(raw if r["measure"] in ("cox_index_g", "risk_difference") else {}),
         }
         for r in result.iter_rows(named=True)
     ]
@@ -390,6 +412,7 @@ def _cace(
         itt["estimate"], itt["se"], result["first_stage"], result["compliance_variance"] / sd**2
     )
     g, se = float(g), float(se)
+    per_g = itt["raw_estimate"] / itt["estimate"]  # outcome units per unit of the ITT's g
     dof = itt.get("df")  # a cluster trial's headline df; None: normal quantile
     quantile = Z_95 if dof is None else t_quantile(dof)
     return [
@@ -402,6 +425,11 @@ def _cace(
             "ci_lower": g - quantile * se,
             "ci_upper": g + quantile * se,
             "se": se,
+            "raw_estimate": g * per_g,
+            "raw_ci_lower": (g - quantile * se) * per_g,
+            "raw_ci_upper": (g + quantile * se) * per_g,
+            "raw_unit": "outcome units: the ITT coefficient over the compliance, on the CACE "
+            "g's interval",
             "df": dof,
             "variance_used": f"headline ITT g over compliance ({result['first_stage']:.3f}); "
             f"ITT variance plus compliance uncertainty (delta method, {result['covariance']}); "
@@ -471,6 +499,12 @@ def _did(
             if c in OUTCOME_BASELINES
         ),
     }
+    raw_did = {
+        "raw_estimate": result["estimate"],
+        "raw_ci_lower": result["ci_lower"],
+        "raw_ci_upper": result["ci_upper"],
+        "raw_unit": "outcome points: the difference-in-differences estimate",
+    }
     return [
         {
             **common,
@@ -481,6 +515,7 @@ def _did(
             "ci_upper": result["ci_upper"],
             "se": result["se"],
             "variance_used": "none: outcome points",
+            **raw_did,
         },
         {
             **common,
@@ -490,6 +525,7 @@ def _did(
             "ci_lower": result["ci_lower"] / sd,
             "ci_upper": result["ci_upper"] / sd,
             "se": result["se"] / sd,
+            **raw_did,
             "variance_used": basis,
             "sd_used": sd,
             "sd_level": level,
@@ -595,6 +631,9 @@ def estimates(data: PilotData) -> pl.DataFrame:
             "ci_lower",
             "ci_upper",
             "se",
+            "raw_estimate",
+            "raw_ci_lower",
+            "raw_ci_upper",
             "randomisation_p_value",
             "randomisation_ci_lower",
             "randomisation_ci_upper",

@@ -25,12 +25,15 @@ run: $(SYNCED) $(DAGSTER_HOME)/dagster.yaml ## Build every asset on the embedded
 test: $(SYNCED) ## Run the whole test suite (unit, materialisation, notebooks) on every core
 	$(VENV)/bin/pytest -n auto --dist loadfile
 
+PORT ?= 3000
 dev: $(SYNCED) $(DAGSTER_HOME)/dagster.yaml ## Open the Dagster UI on http://127.0.0.1:3000 (Ctrl-C stops)
-	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dg dev -h 127.0.0.1 -p 3000
+	DAGSTER_HOME=$(DAGSTER_HOME) VIRTUAL_ENV=$(CURDIR)/$(VENV) $(RUN) -m pipelines.serve \
+		$(VENV)/bin/dg dev -h 127.0.0.1 -p $(PORT)
 
 daemon: $(SYNCED) $(DAGSTER_HOME)/dagster.yaml ## Run schedules and sensors without the UI (Ctrl-C stops)
 	@DAGSTER_HOME=$(DAGSTER_HOME) $(RUN) -m pipelines.automation
-	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster-daemon run -w workspace.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME) $(RUN) -m pipelines.serve \
+		$(VENV)/bin/dagster-daemon run -w workspace.yaml
 
 BENCH_ARGS ?=
 bench: $(SYNCED) ## Time the record-level pipeline against its floor and pandas (BENCH_ARGS=...)

@@ -104,7 +104,8 @@ def summary(result: dg.ExecuteInProcessResult, elapsed: float) -> str:
     for event in result.get_asset_materialization_events():
         if event.asset_key == dg.AssetKey(["publish", "npq_observatory"]):
             tables = event.materialization.metadata.get("tables")
-            published = int(getattr(tables, "value", tables) or 0)
+            tables = getattr(tables, "value", tables) or 0  # {table: rows}, or a count
+            published = len(tables) if isinstance(tables, dict) else int(tables)
     return (
         f"{len(built)} assets built, {passed} of {len(evaluations)} checks passed, "
         f"{published} marts published, in {elapsed:.1f} s."

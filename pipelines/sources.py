@@ -461,7 +461,7 @@ GIAS = Source(
     max_bytes=128 * MIB,
 )
 
-# Real files embedded from a public DfE analysts' repository (issue 16); the manifest of each
+# Real files embedded from a public DfE analysts' repository; the manifest of each
 # release names it (`origin`). The EES data set id of the ECF participants file is known only by
 # its first 8 hex digits, so no catalogue URL is built for these.
 _ECF_ORIGIN = (

@@ -1,4 +1,4 @@
-"""NPQ funding eligibility lists (issue 16): the embedded copies, the school-level frame and
+"""NPQ funding eligibility lists: the embedded copies, the school-level frame and
 its marts. Tests over data/raw never skip; the comparison with ../shared/realdata skips when
 that folder is absent."""
 

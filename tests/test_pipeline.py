@@ -209,7 +209,7 @@ def test_definitions_snapshot():
         "npq_workforce",
         "workforce_teacher_characteristics",
         "spc_pupils_ethnicity_and_language",
-        # real files embedded for issue 16 (ECF, KS4 national characteristics)
+        # real files embedded from DfE's analysts' repository (ECF, KS4 national characteristics)
         "ecf_participants",
         "ecf_mentors",
         "ecf_retention",
@@ -324,14 +324,7 @@ def test_definitions_snapshot():
         "charts/pilot_participant_flow": ("charts", ["marts/pilot_flow"]),
         "charts/pilot_balance": ("charts", ["marts/pilot_balance"]),
     }
-    charts = sorted(k for k in expected if k.startswith("charts/"))
-    expected |= {
-        "publish/npq_observatory": (
-            "publish",
-            sorted([*charts, *(f"marts/{name}" for name in marts)]),
-        ),
-    }
-    # Marts over the embedded real sources: built and checked, not yet published.
+    # Marts over the embedded real sources (ECF, KS4 national characteristics, eligibility)
     real_marts = {
         "ecf_participants_by_characteristic": ["staging/ecf_participants"],
         "ecf_retention_by_characteristic": ["staging/ecf_retention"],
@@ -348,6 +341,13 @@ def test_definitions_snapshot():
         ],
     }
     expected |= {f"marts/{name}": ("marts", reads) for name, reads in real_marts.items()}
+    charts = sorted(k for k in expected if k.startswith("charts/"))
+    expected |= {
+        "publish/npq_observatory": (
+            "publish",
+            sorted([*charts, *(f"marts/{name}" for name in [*marts, *real_marts])]),
+        ),
+    }
     # The record-level path: its own group, job and publication.
     record_marts = [
         "rec_npq_takeup_by_year",

@@ -1,4 +1,4 @@
-"""Real published sources embedded in data/raw (issue 16): ECF participants, mentors and
+"""Real published sources embedded in data/raw: ECF participants, mentors and
 retention 2024-25; KS4 national characteristics 2023/24 revised.
 
 Tests over the embedded copies never skip: they are part of the project. Tests that compare

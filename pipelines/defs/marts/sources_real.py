@@ -1,4 +1,4 @@
-"""Marts over the real sources embedded for issue 16: early career teachers (ECF participants
+"""Marts over the embedded real sources: early career teachers (ECF participants
 and retention), KS4 attainment gaps, and the schools on DfE's NPQ funding eligibility lists.
 One asset per SQL file in pipelines/sql/marts/, each behind a blocking expectation suite; built
 in the working database.

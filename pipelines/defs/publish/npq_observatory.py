@@ -6,13 +6,20 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.charts.pilots import PILOT_CHARTS
 from pipelines.defs.marts.pilots import PILOT_MARTS
 from pipelines.defs.marts.representation import REPRESENTATION_MARTS
+from pipelines.defs.marts.sources_real import REAL_SOURCE_MARTS
 from pipelines.defs.marts.takeup import TAKEUP_MARTS
 from pipelines.defs.resources import ProjectPaths
 from pipelines.publish import publish
 from pipelines.status import describe_inputs, scoreboard
 
 # What is published: every mart and every chart.
-MARTS = [*TAKEUP_MARTS, "release_changes", *REPRESENTATION_MARTS, *PILOT_MARTS]
+MARTS = [
+    *TAKEUP_MARTS,
+    "release_changes",
+    *REPRESENTATION_MARTS,
+    *PILOT_MARTS,
+    *REAL_SOURCE_MARTS,
+]
 CHARTS = [
     "npq_cumulative_starts",
     "npq_starts_by_course",

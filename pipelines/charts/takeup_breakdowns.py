@@ -11,6 +11,7 @@ import textwrap
 import matplotlib.pyplot as plt
 import polars as pl
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -289,6 +290,7 @@ def starts_by_course(
         notes.insert(0, SYNTHETIC_NOTE.format(what="Course-level figures"))
     spec = ChartSpec(
         name="npq_starts_by_course",
+        half_page=False,
         title=title,
         alt_text=alt,
         source=f"{PARTICIPANTS}; {OGL}.",
@@ -441,7 +443,7 @@ def participation_by_region(
     break_years = _breaks_within(policy_breaks, trend["year_start"])
 
     n = data.height
-    benchmark = f"England's {national:.1f}% NPQ participation rate in {year}"
+    benchmark = f"England's {national:.1f}% annual NPQ participation rate in {year}"
     if lagging.is_empty():
         title = f"No region was below {benchmark}"
     else:
@@ -486,8 +488,9 @@ def participation_by_region(
         )
     )
     notes = [
-        "Unique participants matched to the School Workforce Census as a share of the teaching "
-        "workforce headcount; all funding.",
+        "Annual rate: unique participants in the year matched to the School Workforce Census "
+        "as a share of that year's teaching workforce headcount; all funding. It is not the "
+        "share of teachers who have ever started an NPQ.",
         "Hatched bars marked 'below England' lag the national rate. England's rate is computed "
         "from the regional rows.",
     ]
@@ -506,7 +509,7 @@ def participation_by_region(
     )
 
     fig, (bars, line) = plt.subplots(
-        1, 2, figsize=full_column(11), width_ratios=[3, 2], layout="constrained"
+        2, 1, figsize=full_column(16), height_ratios=[3, 2], layout="constrained"
     )
     _panel_axes(bars, grid="x")
     _panel_axes(line, grid="y")
@@ -561,8 +564,8 @@ def participation_by_region(
     bars.tick_params(axis="y", length=0)
     bars.set_ylim(n - 0.5, -1.1)
     bars.set_xlim(0, xmax)
-    bars.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
-    bars.set_xlabel(f"NPQ participants as % of teachers, {year}", fontsize=10)
+    bars.xaxis.set_major_formatter(PERCENT)
+    bars.set_xlabel(f"NPQ participants in {year} as % of teachers (annual rate)", fontsize=10)
 
     xs = {r["year_start"]: i for i, r in enumerate(trend.iter_rows(named=True))}
     by_year = {r["year_start"]: r for r in trend.iter_rows(named=True)}
@@ -620,34 +623,22 @@ def participation_by_region(
             color=TEXT,
             fontweight="bold",
         )
-    first = trend.row(0, named=True)
-    line.text(
-        0.1,
-        first["lowest_region"],
-        "Range across\nregions",
+    line.legend(
+        handles=[
+            Patch(facecolor=TURQUOISE, alpha=0.25, label="Range across regions"),
+            Line2D([], [], color=ORANGE, linestyle="--", marker="o", label="England"),
+        ],
+        loc="center left",
+        bbox_to_anchor=(1.01, 0.5),
+        frameon=False,
         fontsize=9,
-        color=DARK_GREY,
-        va="top",
     )
-    if len(runs[0]) > 1:
-        second = trend.row(1, named=True)
-        line.annotate(
-            "England",
-            (0.5, (first["national"] + second["national"]) / 2),
-            textcoords="offset points",
-            xytext=(4, -6),
-            ha="left",
-            va="top",
-            fontsize=9,
-            color=TEXT,
-        )
     line.set_xticks(list(xs.values()), trend["academic_year"].to_list())
     line.set_xlim(-0.4, len(xs) - 0.6)
     line.set_ylim(0, float(trend["highest_region"].max()) * 1.15)
-    line.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
-    line.set_ylabel("NPQ participants as % of teachers", fontsize=10)
+    line.yaxis.set_major_formatter(PERCENT)
+    line.set_ylabel("% of teachers", fontsize=10)
     line.set_title("England's rate by year", fontsize=10, loc="left", color=TEXT)
-    bars.set_title(f"Regions ranked, {year}", fontsize=10, loc="left", color=TEXT)
     return finish(fig, [bars, line], spec), spec, data
 
 

@@ -237,7 +237,7 @@ def _with_beta_interval(result: pl.DataFrame, beta_se: float, df: float) -> pl.D
     )
 
 
-def _gls_intercept_beta_variance(x, codes, between: float, within: float) -> float:
+def _gls_intercept_beta_variance(x, codes, between: float, within: float, index: int = 1) -> float:
     """within [(X' H^-1 X)^-1]_11 of the random-intercept model: H_i^-1 = I - w_i 1 1',
     w_i = gamma / (1 + n_i gamma), gamma = between / within (as `_random_intercept_profile`)."""
     sizes = np.bincount(codes).astype(float)
@@ -246,7 +246,7 @@ def _gls_intercept_beta_variance(x, codes, between: float, within: float) -> flo
     col_sums = np.zeros((len(sizes), x.shape[1]))
     np.add.at(col_sums, codes, x)
     xhx = x.T @ x - (col_sums * w[:, None]).T @ col_sums
-    return float(within * np.linalg.inv(xhx)[1, 1])
+    return float(within * np.linalg.inv(xhx)[index, index])
 
 
 def _row(
@@ -611,7 +611,7 @@ def _random_slope(y: np.ndarray, x: np.ndarray, t: np.ndarray, groups: np.ndarra
     return SlopeFit(np.asarray(best.fe_params), gamma, scale, variance)
 
 
-def _gls_beta_variance(x, t, codes, relative: np.ndarray, scale: float) -> float:
+def _gls_beta_variance(x, t, codes, relative: np.ndarray, scale: float, index: int = 1) -> float:
     """sigma^2 [(X' H^-1 X)^-1]_11 for site covariance sigma^2 `relative`: the GLS variance of
     the treatment coefficient given the variance components (MixedLM's `bse_fe` comes from
     the joint information of all parameters instead). H_i^-1 = I - Z_i G (I + Z_i'Z_i G)^-1
@@ -623,7 +623,7 @@ def _gls_beta_variance(x, t, codes, relative: np.ndarray, scale: float) -> float
     np.add.at(c, codes, z[:, :, None] * x[:, None, :])
     proj = relative @ np.linalg.inv(np.eye(2) + a @ relative)
     xhx = x.T @ x - np.einsum("mai,mab,mbj->ij", c, proj, c)
-    return float(scale * np.linalg.inv(xhx)[1, 1])
+    return float(scale * np.linalg.inv(xhx)[index, index])
 
 
 def _random_slope_profile(

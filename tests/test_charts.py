@@ -485,10 +485,16 @@ def test_rule_watermark_never_covers_a_data_label():
     assert chart_problems(fig, spec) == []
 
 
-# --- the whole pack, drawn from a finished run's marts -------------------------------------------
+def test_rule_save_refuses_a_chart_that_breaks_a_rule(tmp_path):
+    fig, ax, spec = _one_axes()
+    ax.text(10, 10, "tiny", fontsize=6)
+    finish(fig, ax, spec)
+    with pytest.raises(ValueError, match=r"breaks the chart rules.*'tiny' is 6 pt"):
+        save_chart(fig, spec, pl.DataFrame({"a": [1]}), tmp_path)
+    assert not (tmp_path / "example.png").exists()
 
-# Charts still to be redrawn to the rules; strict, so a chart that comes to pass must leave.
-NOT_YET_FIXED = {}
+
+# --- the whole pack, drawn from a finished run's marts -------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -524,9 +530,7 @@ FULL_HEIGHT_ONLY = {
 
 
 @pytest.mark.parametrize("name", sorted(PACK))
-def test_every_chart_keeps_the_rules(pack_marts, name, request):
-    if name in NOT_YET_FIXED:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="chart not yet redrawn"))
+def test_every_chart_keeps_the_rules(pack_marts, name):
     fig, spec, _ = draw(name, pack_marts)
     assert spec.half_page or name in FULL_HEIGHT_ONLY
     assert chart_problems(fig, spec) == []

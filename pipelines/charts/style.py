@@ -451,7 +451,12 @@ def chart_problems(fig: Figure, spec: ChartSpec) -> list[str]:
 
 
 def save_chart(fig: Figure, spec: ChartSpec, data: pl.DataFrame, folder: Path) -> list[Path]:
-    """Write `<name>.png/.svg/.csv/.alt.txt/.json` into folder; returns the paths written."""
+    """Write `<name>.png/.svg/.csv/.alt.txt/.json` into folder; returns the paths written.
+    Refuses a chart that breaks a rule (chart_problems), naming every problem."""
+    problems = chart_problems(fig, spec)
+    if problems:
+        plt.close(fig)
+        raise ValueError(f"chart {spec.name} breaks the chart rules: " + "; ".join(problems))
     folder.mkdir(parents=True, exist_ok=True)
     base = folder / spec.name
     written = []

@@ -116,9 +116,50 @@ def format_scoreboard(rows: list[tuple]) -> list[str]:
     return lines
 
 
+PILOTS = "pilots"
+"""The pilot evaluator files (data/raw/pilots/), listed as one input."""
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` cut to `width` characters, the last one an ellipsis when anything is cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def pilot_fingerprint(raw_dir: Path) -> str:
+    """sha256 over the name and content of every file under data/raw/pilots/."""
+    digest = hashlib.sha256()
+    root = Path(raw_dir) / PILOTS
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def describe_pilot_inputs(raw_dir: Path) -> dict:
+    """Delivered evaluator year folders are evaluator data; every registered pilot without
+    one runs on synthetic files generated at run time (pipelines/pilots/inputs.py)."""
+    from pipelines.pilots.inputs import delivered_folders
+    from pipelines.pilots.registry import load_registry
+
+    delivered = delivered_folders(raw_dir)
+    real = {f.pilot_id for f in delivered}
+    registry = load_registry(Path(raw_dir) / PILOTS / "registry" / "pilots.yaml")
+    generated = [p.id for p in registry.pilots if p.id not in real]
+    releases = [f"{f.pilot_id}/{f.folder.name}" for f in delivered]
+    if generated:
+        releases.append(f"{', '.join(generated)} generated")
+    provenance = ({"evaluator"} if real else set()) | ({"synthetic"} if generated else set())
+    return {
+        "data_set": PILOTS,
+        "releases": ", ".join(releases),
+        "provenance": " + ".join(sorted(provenance)),
+        "fingerprint": pilot_fingerprint(raw_dir),
+    }
+
+
 def describe_inputs(raw_dir: Path) -> list[dict]:
     prints = fingerprints(raw_dir)
-    out = []
+    out = [describe_pilot_inputs(raw_dir)]
     for name, folders in data_set_folders(raw_dir).items():
         releases, provenance = [], set()
         for folder in folders:
@@ -172,7 +213,7 @@ def status_report(marts_dir: Path, raw_dir: Path) -> tuple[str, bool]:
         )
     finally:
         con.close()
-    now = fingerprints(raw_dir)
+    now = fingerprints(raw_dir) | {PILOTS: pilot_fingerprint(raw_dir)}
     current = marts_dir / CURRENT
     generation = f" (generation {current.resolve().name})" if current.is_symlink() else ""
     lines = [f"Published {published_at}: {tables} tables in {database}{generation}", ""]
@@ -182,7 +223,10 @@ def status_report(marts_dir: Path, raw_dir: Path) -> tuple[str, bool]:
         state = "up to date" if now.get(data_set) == fingerprint else "STALE"
         if state == "STALE":
             stale.append(data_set)
-        lines.append(f"  {data_set:<36} {releases[:44]:<44} {provenance:<22} {state}")
+        lines.append(
+            f"  {shorten(data_set, 36):<36} {shorten(releases, 44):<44} "
+            f"{shorten(provenance, 22):<22} {state}"
+        )
     new = sorted(set(now) - {row[0] for row in inputs})
     lines.append("")
     synthetic = [row[0] for row in inputs if "synthetic" in row[2]]

@@ -455,3 +455,47 @@ def test_every_g_has_its_raw_unit_effect_and_interval_beside_it(estimates):
     # withheld estimates withhold the raw effect too
     withheld = estimates.filter(estimate_status="c")
     assert withheld["raw_estimate"].is_null().all() and withheld["raw_ci_upper"].is_null().all()
+
+
+# --- subgroups: the restricted estimate and the interaction test beside it --------------------
+
+
+def test_subgroup_estimates_carry_the_interaction_test(pilot_data, estimates):
+    subgroups = estimates.filter(
+        pl.col("subgroup") != "all", pl.col("pilot_id") != "P4", headline=True,
+        estimate_status="value",
+    )  # fmt: skip
+    assert subgroups.height > 20
+    assert subgroups["interaction_p_value"].null_count() == 0
+    assert subgroups["interaction_p_value"].is_between(0, 1).all()
+    assert estimates.filter(subgroup="all")["interaction_estimate"].is_null().all()
+    # women treated in P1 gain 6 more wellbeing points in 2027/28: the interaction finds it
+    women = pilot_data.participants.filter(pilot_id="P1", sex="female", arm="treatment")
+    ids = women.get_column("participant_id").unique().implode()
+    planted = (pl.col("pilot_id") == "P1") & (pl.col("outcome_id") == "wellbeing")
+    planted &= (pl.col("measured_year") == "2027/28") & pl.col("unit_id").is_in(ids)
+    data_with = dataclasses.replace(
+        pilot_data,
+        outcomes=pilot_data.outcomes.with_columns(
+            pl.when(planted).then(pl.col("value") + 6).otherwise("value").alias("value")
+        ),
+    )
+    before = estimates.filter(
+        pilot_id="P1", outcome_id="wellbeing", evaluation_year="2027/28", subgroup="women",
+        headline=True,
+    ).row(0, named=True)  # fmt: skip
+    after = (
+        analysis.estimates(data_with)
+        .filter(
+            pilot_id="P1",
+            outcome_id="wellbeing",
+            evaluation_year="2027/28",
+            subgroup="women",
+            headline=True,
+        )
+        .row(0, named=True)
+    )
+    assert after["interaction_estimate"] == pytest.approx(
+        before["interaction_estimate"] + 6, abs=1.0
+    )
+    assert after["interaction_p_value"] < 0.001

@@ -59,6 +59,7 @@ from pipelines.stats.power import (
 from pipelines.stats.quasi import difference_in_differences, propensity_match
 from pipelines.stats.randomisation import t_quantile
 from pipelines.stats.security import pretrend_status, security_rating
+from pipelines.stats.subgroups import subgroup_interaction
 
 SUBGROUPS = {
     "disadvantaged_school": pl.col("disadvantaged_school"),
@@ -130,6 +131,9 @@ ESTIMATE_SCHEMA = {
     "months_progress": pl.Int64,
     "months_progress_table": pl.String,
     "months_progress_note": pl.String,
+    "interaction_estimate": pl.Float64,
+    "interaction_p_value": pl.Float64,
+    "interaction_scale": pl.String,
     "pretrend_p_value": pl.Float64,
     "pretrend_status": pl.String,
     "covariates": pl.String,
@@ -364,6 +368,33 @@ def _itt(frame: pl.DataFrame, pilot: Pilot, outcome: Outcome, covariates: list[s
     return _g_rows(
         result, "pipelines.stats.effect_sizes.individual_randomised_effect_sizes", outcome.level
     )
+
+
+def _interaction(frame: pl.DataFrame, pilot: Pilot, outcome: Outcome, subgroup: str) -> dict:
+    """The treatment x subgroup interaction in the full-sample model of the design (EEF
+    reports it beside the restricted subgroup estimate; pipelines/stats/subgroups.py), on the
+    headline row of each subgroup estimate; the subgroup's own column leaves the covariates."""
+    data = frame.filter(pl.col("analysed")).with_columns(
+        SUBGROUPS[subgroup].fill_null(False).alias("_subgroup")
+    )
+    covariates = [c for c in _covariates(frame, pilot) if c != SUBGROUP_COLUMNS[subgroup]]
+    clustered = pilot.design == "cluster_randomised" and outcome.level == "pupil"
+    multisite = pilot.analysis == "multisite" and outcome.level == "participant"
+    design = "cluster" if clustered else "multisite" if multisite else "individual"
+    try:
+        result = subgroup_interaction(
+            data, "value", "t", "_subgroup", covariates, design=design,
+            cluster="school_id" if clustered else pilot.site if multisite else None,
+            binary=outcome.type == "binary",
+        )  # fmt: skip
+    except (ValueError, np.linalg.LinAlgError) as error:
+        return {"interaction_scale": f"not estimable: {str(error)[:120]}"}
+    return {
+        "interaction_estimate": result["estimate"],
+        "interaction_p_value": result["p_value"],
+        "interaction_scale": f"{result['scale']}: effect in the subgroup minus the rest, "
+        f"{design} model on all units",
+    }
 
 
 def _received(data: PilotData, pilot: Pilot, year: str) -> pl.DataFrame:
@@ -613,6 +644,11 @@ def estimates(data: PilotData) -> pl.DataFrame:
                                 "estimator": str(error)[:200],
                             }
                         ]
+                    if subgroup != "all" and matched is None:
+                        interaction = _interaction(frame, pilot, outcome, subgroup)
+                        for row in found:
+                            if row.get("headline") and row.get("estimate") is not None:
+                                row.update(interaction)
                     for row in found:
                         rows.append({**context, **NOT_APPLICABLE, **row})
     frame = pl.DataFrame(rows, schema=ESTIMATE_SCHEMA)
@@ -637,6 +673,8 @@ def estimates(data: PilotData) -> pl.DataFrame:
             "randomisation_p_value",
             "randomisation_ci_lower",
             "randomisation_ci_upper",
+            "interaction_estimate",
+            "interaction_p_value",
         )
     )
     months = [

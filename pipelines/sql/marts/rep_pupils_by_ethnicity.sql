@@ -1,6 +1,7 @@
 -- One row per academic year x school type (phase_type_grouping, 'Total' = all pupils) x group
 -- set x group: pupils' headcount in the ethnic group and its share, England. Group sets as in
--- rep_workforce_by_grade: ethnicity_major, ethnicity_white_british, ethnicity_white_vs_minority
+-- rep_workforce_by_grade: ethnicity_major, ethnicity_white_british, ethnicity_minority_ethnic
+-- (DfE / GSS: all except White British), ethnicity_white_vs_minority
 -- and ethnicity_unknown_detail (Unclassified: refused or not obtained). share_of_all_pct divides
 -- by all pupils, Unclassified included: DfE's published percent_of_pupils basis (White British
 -- 69.3% of all pupils in 2015/16, 63.9% in 2021/22); share_of_known_pct by pupils whose
@@ -64,6 +65,16 @@ grouped AS (
         *,
         'ethnicity_white_british',
         white_british_group
+    FROM base
+    UNION ALL
+    SELECT
+        *,
+        'ethnicity_minority_ethnic',
+        CASE
+            WHEN white_british_group IN ('Other White', 'Ethnic minority')
+            THEN 'Minority ethnic (all except White British)'
+            ELSE white_british_group
+        END
     FROM base
     UNION ALL
     SELECT

@@ -3,8 +3,10 @@
 -- Grades: head, deputy head, assistant head, classroom teacher, leadership (the first three
 -- together) and all teachers. Group sets: ethnicity_major (six groups, Unknown its own),
 -- ethnicity_white_british (White British, Other White, Ethnic minority, Unknown; national only,
--- where the file has White minor groups), ethnicity_white_vs_minority (White, Ethnic minority,
--- Unknown), ethnicity_unknown_detail (Refused, Information not yet obtained; national only) and
+-- where the file has White minor groups), ethnicity_minority_ethnic (the DfE / GSS convention:
+-- White British, 'Minority ethnic (all except White British)' with White minorities included,
+-- Unknown; where the White British split exists), ethnicity_white_vs_minority (White, Ethnic
+-- minority = every known group outside White, White minorities excluded, Unknown), ethnicity_unknown_detail (Refused, Information not yet obtained; national only) and
 -- sex (national only). Two shares, two stated denominators: share_of_all_pct divides by every
 -- teacher in the grade (unknown and refused included); share_of_known_pct by teachers whose
 -- ethnicity (or sex) is known, the basis of DfE's headline teacher figures, NULL for unknown
@@ -121,6 +123,17 @@ grouped AS (
         *,
         'ethnicity_white_british',
         white_british_group,
+        is_known
+    FROM ethnicity_base
+    UNION ALL
+    SELECT
+        *,
+        'ethnicity_minority_ethnic',
+        CASE
+            WHEN white_british_group IN ('Other White', 'Ethnic minority')
+            THEN 'Minority ethnic (all except White British)'
+            ELSE white_british_group
+        END,
         is_known
     FROM ethnicity_base
     UNION ALL

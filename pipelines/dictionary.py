@@ -31,6 +31,7 @@ import polars as pl
 import yaml
 
 from pipelines.paths import PROJECT_ROOT, SQL_DIR
+from pipelines.warehouse import sql_description
 
 SHARED_FILE = SQL_DIR / "columns.yml"
 FOLDERS = (SQL_DIR / "marts", SQL_DIR / "records")
@@ -156,7 +157,8 @@ def _shared() -> dict[str, dict]:
 
 @cache
 def load(folders: tuple[Path, ...] = FOLDERS) -> dict[str, Table]:
-    """Every mart's described columns, by mart name; checked as it is read."""
+    """Every mart's described columns, by mart name; checked as it is read. A table's own
+    description is its YAML's `description`, else the leading comment of its SQL file."""
     shared = _shared()
     tables: dict[str, Table] = {}
     for folder in folders:
@@ -180,9 +182,8 @@ def load(folders: tuple[Path, ...] = FOLDERS) -> dict[str, Table]:
                     raise DictionaryError(f"{where}: label {column.label!r} is not unique")
                 columns[column.name] = column
                 labels.add(column.label)
-            tables[name] = Table(
-                name, file, " ".join(str(data.get("description", "")).split()), columns
-            )
+            description = data.get("description") or _leading_comment(file.with_suffix(".sql"))
+            tables[name] = Table(name, file, " ".join(str(description).split()), columns)
     return tables
 
 
@@ -284,6 +285,11 @@ def column_schema(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dg
 def described(metadata: dict, con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict:
     """A mart asset's materialization metadata with the dictionary's column schema."""
     return {**metadata, "dagster/column_schema": column_schema(con, schema, table)}
+
+
+def _leading_comment(sql: Path) -> str:
+    """The leading `--` comment of a mart's SQL file, if it has one (its grain first)."""
+    return sql_description(sql.parent.name, sql.stem) if sql.exists() else ""
 
 
 def _shown(file: Path) -> str:

@@ -130,6 +130,10 @@ def test_publish_carries_the_dictionary_into_comments_meta_and_rounded_exports(t
     _assert_described(release.database)
     with duckdb.connect(str(release.database), read_only=True) as pub:
         full = pub.sql("SELECT cost_per_pupil_per_year_gbp FROM pilot_costs").fetchall()
+        table_comment = pub.sql(
+            "SELECT comment FROM duckdb_tables() WHERE table_name = '_publication'"
+        ).fetchall()
+    assert table_comment == [(dictionary.load()["_publication"].description,)]
     assert full == [(123.456789,), (0.0049999,)]  # the database keeps full precision
 
     exported = pl.read_csv(release.exports / "pilot_costs.csv", infer_schema=False)

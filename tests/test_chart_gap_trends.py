@@ -96,7 +96,9 @@ def test_parity_stated_only_within_the_horizon(trends):
 
 
 def test_chart_says_no_clear_trend_and_stops_at_the_horizon(trends):
-    fig, spec, _ = gap_trends(gaps_frame(), trends)
+    fig, spec, _ = gap_trends(
+        gaps_frame(), trends, group_set="ethnicity_white_vs_minority", group="Ethnic minority"
+    )
     texts = [t.get_text() for t in fig.findobj(Text)]
     assert any("Head teachers: no clear trend" in t for t in texts), texts
     assert "no clear trend" in spec.title and "parity" not in spec.title

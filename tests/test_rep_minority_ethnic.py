@@ -74,3 +74,13 @@ def test_both_bases_are_published_with_names_that_say_which(pupils):
         100 * (124 + 150) / known
     )
     assert ("ethnicity_minority_ethnic", "Unknown") in shares
+
+
+def test_every_representation_chart_states_its_definition():
+    from pipelines.charts.representation import npq_pipeline, regional_small_multiples
+    from tests.test_charts import npq_pipeline_mart, workforce_mart
+
+    _, regional, _ = regional_small_multiples(workforce_mart())
+    assert any("White minorities" in n and "not counted" in n for n in regional.notes)
+    _, npq, _ = npq_pipeline(npq_pipeline_mart())
+    assert any("all except White British" in n for n in npq.notes)

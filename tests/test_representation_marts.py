@@ -417,8 +417,8 @@ def test_representation_charts_are_published(published, db):
         db,
         "SELECT max(share_pct) FILTER (WHERE stage = 'Pupils'), "
         "max(share_pct) FILTER (WHERE stage = 'Head teacher') FROM rep_leaky_pipeline "
-        "WHERE academic_year = '2021/22' AND group_set = 'ethnicity_white_vs_minority' "
-        "AND group_name = 'Ethnic minority'",
+        "WHERE academic_year = '2021/22' AND group_set = 'ethnicity_minority_ethnic' "
+        "AND group_name = 'Minority ethnic (all except White British)'",
     )
     alt = (charts / "rep_leaky_pipeline.alt.txt").read_text()
     assert f"{pupils:.1f}% of pupils" in alt and f"{heads:.1f}% of head teachers" in alt

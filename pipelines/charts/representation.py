@@ -84,9 +84,26 @@ def _is_synthetic(frame: pl.DataFrame) -> bool:
     return bool((frame["provenance"] == "synthetic").any())
 
 
+MINORITY_ETHNIC = "Minority ethnic (all except White British)"
+DEFINITIONS = {
+    MINORITY_ETHNIC: "Minority ethnic: every ethnic group except White British, White minorities "
+    "included (the DfE and GSS convention in the school workforce and pupil statistics).",
+    "Ethnic minority": "Ethnic minority here: every known group outside White, so White "
+    "minorities (Irish, Gypsy/Roma, Traveller of Irish heritage, other White) are not counted; "
+    "the DfE convention (all except White British) needs a White British split that {why}.",
+}
+
+
 def _group_words(group: str) -> str:
     """How a group reads in a sentence: 'Ethnic minority' -> 'ethnic minority'."""
+    if group == MINORITY_ETHNIC:
+        return "minority ethnic"
     return group if group in ("White British", "White") else group.lower()
+
+
+def _definition(group: str, why: str = "these data do not have") -> list[str]:
+    """The definition of the group, stated on the chart."""
+    return [DEFINITIONS[group].format(why=why)] if group in DEFINITIONS else []
 
 
 def _low_count_note(frame: pl.DataFrame, label: str) -> list[str]:
@@ -126,8 +143,8 @@ def _spread_labels(values: list[float], min_gap: float) -> list[float]:
 
 def leaky_pipeline(
     mart: pl.DataFrame,
-    group_set: str = "ethnicity_white_vs_minority",
-    group: str = "Ethnic minority",
+    group_set: str = "ethnicity_minority_ethnic",
+    group: str = MINORITY_ETHNIC,
 ) -> tuple[Figure, ChartSpec, pl.DataFrame]:
     """A group's share at each stage from pupils to head teachers, one line per stage by year.
 
@@ -190,6 +207,7 @@ def leaky_pipeline(
         + "."
     )
     notes = [
+        *_definition(group, "the pupil and workforce files give only in some years"),
         f"Share of people of known ethnicity (or sex) in the group. {CENSUS_NOTE}",
         "Pupils: January school census (published); teachers: November workforce census.",
         *_low_count_note(data, "points"),
@@ -248,8 +266,8 @@ def leaky_pipeline(
 def gap_trends(
     gaps: pl.DataFrame,
     trends: pl.DataFrame,
-    group_set: str = "ethnicity_white_vs_minority",
-    group: str = "Ethnic minority",
+    group_set: str = "ethnicity_minority_ethnic",
+    group: str = MINORITY_ETHNIC,
     comparator: str = "Classroom teacher",
     area: str = "England",
 ) -> tuple[Figure, ChartSpec, pl.DataFrame]:
@@ -339,6 +357,7 @@ def gap_trends(
         )
     )
     notes = [
+        *_definition(group),
         f"Gap = {words} share of the grade minus its share of {PLURAL[comparator]}, people of "
         "known ethnicity; below 0 = under-represented. Band: how far unknown and refused "
         "ethnicity could move the head teacher gap. " + CENSUS_NOTE,
@@ -519,6 +538,7 @@ def npq_pipeline(
         )
     )
     notes = [
+        *_definition("Ethnic minority", "the NPQ participant file does not have"),
         "Participants: unique people starting any NPQ; shares of people of known ethnicity or "
         "sex. The NPQ file gives course and ethnicity or sex only as separate breakdowns, so "
         "the course-level comparison (e.g. NPQH against deputy and assistant heads) cannot be "
@@ -653,6 +673,7 @@ def regional_small_multiples(
         + f". Narrowest regional gap: {narrowest['area_name']}."
     )
     notes = [
+        *_definition(group, "the regional workforce rows do not have"),
         f"Share of people of known ethnicity; gap: {PLURAL[grades[0]]} minus "
         f"{PLURAL[grades[1]]}, percentage points. Every year is in the chart data. " + CENSUS_NOTE,
         *_low_count_note(latest, "points shown"),

@@ -255,12 +255,12 @@ def meta_frame(table: str, columns: list[tuple[str, str]]) -> pl.DataFrame:
         col_type, unit = UNITS[column.unit]
         row = {"col_name": name, "col_type": col_type, "label": column.label}
         if col_type == "Indicator":
-            row |= {"indicator_unit": unit, "indicator_dp": str(column.dp)}
+            row |= {"indicator_unit": unit or None, "indicator_dp": str(column.dp)}
         else:
             row |= {"filter_hint": column.description}
         rows.append(row)
-    frame = pl.DataFrame(rows, schema={c: pl.String for c in META_COLUMNS})
-    return frame.fill_null("")
+    # Cells that do not apply stay empty (null), as blank fields rather than quoted "".
+    return pl.DataFrame(rows, schema={c: pl.String for c in META_COLUMNS})
 
 
 def column_schema(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dg.TableSchema:

@@ -269,7 +269,7 @@ def test_cluster_trial_rows_carry_cluster_df_and_a_randomisation_test(estimates)
     from scipy import stats
 
     cluster = estimates.filter(
-        design="cluster_randomised", estimate_status="value", measure="hedges_g"
+        design="cluster_randomised", estimate_status="value", measure="hedges_g", analysis="itt"
     )
     assert cluster.height > 0
     for r in cluster.iter_rows(named=True):
@@ -294,7 +294,9 @@ def test_cluster_trial_rows_carry_cluster_df_and_a_randomisation_test(estimates)
         assert half == pytest.approx(stats.t.ppf(0.975, r["df"]) * r["se"], rel=1e-9)
     # participant-randomised rows keep the normal interval (multisite ones: t with school
     # df); withheld rows publish no interval
-    individual = estimates.filter(design="individual_randomised", measure="hedges_g")
+    individual = estimates.filter(
+        design="individual_randomised", measure="hedges_g", analysis="itt"
+    )
     assert individual.filter(analysis_design="individual")["df"].is_null().all()
     multisite = individual.filter(analysis_design="multisite", estimate_status="value")
     assert multisite.height > 0 and (multisite["df"] >= 1).all()
@@ -371,7 +373,7 @@ def test_mdes_at_analysis_follows_the_units_lost(pilot_data, security):
 
 def test_pilots_whose_schools_hold_both_arms_are_analysed_as_multisite(estimates):
     for pilot in ("P1", "P2"):
-        rows = estimates.filter(pilot_id=pilot, measure="hedges_g")
+        rows = estimates.filter(pilot_id=pilot, measure="hedges_g", analysis="itt")
         assert rows.height > 0
         assert set(rows["analysis_design"]) == {"multisite"}
         assert rows["estimator"].str.contains("multisite_effect_sizes").all()
@@ -499,3 +501,31 @@ def test_subgroup_estimates_carry_the_interaction_test(pilot_data, estimates):
         before["interaction_estimate"] + 6, abs=1.0
     )
     assert after["interaction_p_value"] < 0.001
+
+
+# --- missing outcomes: multiple-imputation sensitivity beside the complete-case ITT -----------
+
+
+def test_multiple_imputation_sensitivity_sits_beside_the_complete_case_itt(estimates):
+    mi = estimates.filter(analysis="mi_sensitivity")
+    # continuous primary outcomes with missing values: P1 wellbeing, P5 KS2, every year
+    assert sorted(set(zip(mi["pilot_id"], mi["outcome_id"], strict=True))) == [
+        ("P1", "wellbeing"),
+        ("P5", "ks2_attainment"),
+    ]
+    assert mi.height == 6
+    for r in mi.iter_rows(named=True):
+        itt = (
+            _headline(estimates, r["pilot_id"], r["outcome_id"])
+            .filter(evaluation_year=r["evaluation_year"])
+            .row(0, named=True)
+        )
+        # same g scale as the headline, a close estimate under MAR with these planted files
+        assert r["sd_used"] == itt["sd_used"] and (r["model"], r["variance"]) == (
+            itt["model"],
+            itt["variance"],
+        )
+        assert abs(r["estimate"] - itt["estimate"]) < 0.05
+        assert r["ci_lower"] < r["estimate"] < r["ci_upper"]
+        assert r["df"] <= itt["df"]  # Barnard-Rubin: never more than the complete-data df
+        assert r["n_treatment"] is None and "Rubin" in r["estimator"]

@@ -13,13 +13,18 @@ def test_rubins_rules_by_hand():
     between, within = 0.04, 0.05  # variance of 1.0, 1.2, 0.8 (ddof 1) and mean variance
     total = within + (1 + 1 / 3) * between
     assert (q, se) == pytest.approx((1.0, np.sqrt(total)))
-    assert dof == pytest.approx(2 * (1 + within / ((4 / 3) * between)) ** 2)
+    share = (4 / 3) * between / total
+    assert dof == pytest.approx(2 / share**2)
+    # Barnard-Rubin: never more than the complete-data df
+    _, _, small = rubin(np.array([1.0, 1.2, 0.8]), np.array([0.04, 0.05, 0.06]), 10)
+    dof_obs = 11 / 13 * 10 * (1 - share)
+    assert small == pytest.approx(1 / (1 / dof + 1 / dof_obs)) and small < 10
 
 
 def _ols(frame: pl.DataFrame) -> tuple[float, float]:
     x = np.column_stack([np.ones(frame.height), frame["t"], frame["x"]])
     fit = sm.OLS(frame["y"].to_numpy(), x).fit()
-    return float(fit.params[1]), float(fit.bse[1])
+    return float(fit.params[1]), float(fit.bse[1]), None
 
 
 def test_imputation_recovers_the_planted_effect_under_missing_at_random():
@@ -40,6 +45,7 @@ def test_imputation_recovers_the_planted_effect_under_missing_at_random():
     complete = _ols(frame.drop_nulls())
     # the same information, give or take the imputation noise
     assert pooled.se == pytest.approx(complete[1], rel=0.35)
+    assert complete[2] is None
     again = multiple_imputation_effect(frame, "y", "t", ["x"], _ols, imputations=10)
     assert again.estimate == pooled.estimate  # seeded
     with pytest.raises(ValueError, match="nothing to impute"):

@@ -206,9 +206,23 @@ def record_board(tables: dict[str, pl.DataFrame], rounded: dict[str, int] | None
     line = ["time_period", "area_code", "grade", "group_set"]
     board.load(w, "W", "headcount", wkey)
     # the other publication's teacher counts: a figure published there is known here
+    # (its DfE-convention set names the same groups differently: minority ethnic = Other White
+    # + the record-level 'Ethnic minority')
+    renamed = {
+        "White British": ["White British"],
+        "Unknown": ["Unknown"],
+        "Minority ethnic (all except White British)": ["Other White", "Ethnic minority"],
+    }
     for row in tables.get("aggregate_workforce", pl.DataFrame()).iter_rows(named=True):
-        key = ("W", "headcount", int(row["time_period"]), *(row[k] for k in wkey[1:]))
-        if key in board.value and row["headcount"] is not None:
+        if row["headcount"] is None:
+            continue
+        head = ("W", "headcount", int(row["time_period"]), row["area_code"], row["grade"])
+        if row["group_set"] == "ethnicity_minority_ethnic":
+            parts = [(*head, "ethnicity_white_british", g) for g in renamed[row["group_name"]]]
+            board.equation({k: 1.0 for k in parts}, float(row["headcount"]))
+            continue
+        key = (*head, row["group_set"], row["group_name"])
+        if key in board.value:
             board.cell(key, row["headcount"])
     for column in ("denominator_all_headcount", "denominator_known_headcount"):
         board.load(w.unique(line), "W", column, line)

@@ -81,6 +81,14 @@ ROUNDABLE = {
 # table uses suppression, as DfE's record-level NPQ statistics do.
 ROUNDING: dict[str, int] = {}
 
+# The aggregate publication's DfE-convention group set, in the record-level set's groups
+AGGREGATE_SET = "ethnicity_minority_ethnic"
+AGGREGATE_GROUPS = {
+    "White British": ["White British"],
+    "Unknown": ["Unknown"],
+    "Minority ethnic (all except White British)": ["Other White", "Ethnic minority"],
+}
+
 GRAIN = {
     "rec_npq_takeup_by_year": ["time_period", "funding"],
     "rec_npq_takeup_by_course": ["time_period", "funding", "course_code"],
@@ -288,6 +296,16 @@ def elsewhere_kind(workforce: pl.DataFrame, elsewhere: pl.DataFrame | None) -> p
     key = GRAIN[W]
     if elsewhere is None or not elsewhere.height:
         return workforce.with_columns(_elsewhere=pl.lit(None, pl.String))
+    # the aggregate's DfE-convention groups that are one record-level group each
+    single = {k: v[0] for k, v in AGGREGATE_GROUPS.items() if len(v) == 1}
+    renamed = elsewhere.filter(
+        (pl.col("group_set") == AGGREGATE_SET) & pl.col("group_name").is_in(list(single))
+    ).with_columns(
+        group_set=pl.lit("ethnicity_white_british"), group_name=pl.col("group_name").replace(single)
+    )
+    elsewhere = pl.concat([elsewhere.select(renamed.columns), renamed]).unique(
+        key, keep="first", maintain_order=True
+    )
     shown = elsewhere.filter(pl.col("headcount").is_not_null()).select(
         pl.col("time_period").cast(pl.Int32),
         *key[1:],
@@ -301,6 +319,64 @@ def elsewhere_kind(workforce: pl.DataFrame, elsewhere: pl.DataFrame | None) -> p
         )
         .drop("_other", "_where")
     )
+
+
+def aggregate_sums(workforce: pl.DataFrame, elsewhere: pl.DataFrame | None) -> pl.DataFrame:
+    """The aggregate publication's figures that are sums of record-level groups (its minority
+    ethnic = Other White + Ethnic minority), where they count the same teachers (equal to the
+    record-level sum): `line` keys, `group_name`, `headcount`."""
+    line = ["time_period", "area_code", "grade"]
+    schema = {"time_period": pl.Int32, "area_code": pl.String, "grade": pl.String,
+              "group_name": pl.String, "headcount": pl.Float64}  # fmt: skip
+    if elsewhere is None or not elsewhere.height:
+        return pl.DataFrame(schema=schema)
+    sums = [g for g, parts in AGGREGATE_GROUPS.items() if len(parts) > 1]
+    shown = elsewhere.filter(
+        (pl.col("group_set") == AGGREGATE_SET)
+        & pl.col("group_name").is_in(sums)
+        & pl.col("headcount").is_not_null()
+    ).select(pl.col("time_period").cast(pl.Int32), *line[1:], "group_name", "headcount")
+    out = []
+    for group in sums:
+        parts = (
+            workforce.filter(
+                (pl.col("group_set") == "ethnicity_white_british")
+                & pl.col("group_name").is_in(AGGREGATE_GROUPS[group])
+            )
+            .group_by(line)
+            .agg(pl.col("headcount").sum().alias("_sum"), pl.len().alias("_n"))
+        )
+        same = shown.filter(pl.col("group_name") == group).join(parts, on=line)
+        out.append(
+            same.filter(
+                (pl.col("_n") == len(AGGREGATE_GROUPS[group]))
+                & (pl.col("_sum") == pl.col("headcount"))
+            ).select(*line, "group_name", pl.col("headcount").cast(pl.Float64))
+        )
+    return pl.concat(out) if out else pl.DataFrame(schema=schema)
+
+
+def _declare_aggregate_sums(d: Declaration, sums: pl.DataFrame) -> None:
+    """Each aggregate figure fixed, and equal to the sum of the record-level groups."""
+    line = [pl.col(k) for k in ("time_period", "area_code", "grade")]
+    figure = cell_id("aggregate", "headcount", *line, pl.col("group_name"))
+    d.add_cells(sums, figure, "headcount", "official")
+    terms = [
+        sums.select(cell_id("agg", figure).alias("eq"), figure.alias("cell"), coef=pl.lit(-1.0))
+    ]
+    for group, parts in AGGREGATE_GROUPS.items():
+        rows = sums.filter(pl.col("group_name") == group)
+        for part in parts if len(parts) > 1 else []:
+            terms.append(
+                rows.select(
+                    cell_id("agg", figure).alias("eq"),
+                    cell_id(
+                        W, "headcount", *line, pl.lit("ethnicity_white_british"), pl.lit(part)
+                    ).alias("cell"),
+                    coef=pl.lit(1.0),
+                )
+            )
+    d.add_equations(pl.concat(terms))
 
 
 def declare(marts: dict[str, pl.DataFrame], rounding: dict[str, int] | None = None) -> Declaration:
@@ -318,6 +394,8 @@ def declare(marts: dict[str, pl.DataFrame], rounding: dict[str, int] | None = No
     d = Declaration()
     if W in marts:
         _declare_workforce(d, marts[W])
+        if "_aggregate_sums" in marts:
+            _declare_aggregate_sums(d, marts["_aggregate_sums"])
     if P in marts:
         _declare_pipeline(d, marts[P])
     if Y in marts:
@@ -768,7 +846,15 @@ def protect(
     synthetic teacher breakdown stands in for one (School Workforce in England publishes
     teachers by grade, sex, ethnicity and region) and is treated the same way."""
     full = complete(marts)
-    marked = {**full, W: elsewhere_kind(full[W], elsewhere)} if W in full else full
+    marked = (
+        {
+            **full,
+            W: elsewhere_kind(full[W], elsewhere),
+            "_aggregate_sums": aggregate_sums(full[W], elsewhere),
+        }
+        if W in full
+        else full
+    )
     cells = protect_publication(declare(marked, rounding), rule)
     out = apply(full, cells)
     if W in out:

@@ -291,3 +291,75 @@ def test_unclassified_pupils_are_outside_the_share_of_known(con):
         expected,
         ["group_set", "group_name"],
     )
+
+
+# --- rep_representation_gaps: shares of known, the unknown group, and the unknown bounds --------
+
+
+def test_gaps_use_known_denominators_and_bound_the_unknowns(con):
+    """Female head teachers 50 of 90 known (10 unknown sex) against classroom teachers 600 of
+    900 known (100 unknown): gap 55.6 - 66.7 = -11.1 points on the known basis. Bounds: every
+    unknown head outside the group and every unknown classroom teacher inside it gives
+    50/100 - 700/1000 = -20 points; the reverse 60/100 - 600/1000 = 0 points, so the sign of
+    the gap does not survive. The Unknown group compares all people: 10% against 10%."""
+    rows = []
+    for grade, (total, male, female, unknown) in {
+        "Head teacher": (100, 40, 50, 10),
+        "Classroom teacher": (1000, 300, 600, 100),
+    }.items():
+        for sex, n in (("Total", total), ("Male", male), ("Female", female), ("Unknown", unknown)):
+            rows.append({**workforce_row(sex, "Total", "Total", n), "grade": grade})
+        rows.append({**workforce_row("Total", "White", "Total", total), "grade": grade})
+        rows.append(
+            {**workforce_row("Total", "White", "White - White British", total), "grade": grade}
+        )
+    given = pl.DataFrame(
+        rows, schema_overrides={"region_code": pl.String, "region_name": pl.String}
+    )
+    write_frame(con, "staging", "workforce_teacher_characteristics", given)
+    write_frame(
+        con,
+        "staging",
+        "spc_pupils_ethnicity_and_language",
+        pl.DataFrame(
+            [
+                {
+                    "academic_year": "2023/24",
+                    "time_period": 202324,
+                    "year_start": 2023,
+                    "geographic_level": "National",
+                    "country_code": "E92000001",
+                    "country_name": "England",
+                    "language": "Total",
+                    "phase_type_grouping": "Total",
+                    "ethnicity": label,
+                    "headcount": n,
+                    "headcount_status": "value",
+                    "provenance": "published",
+                    "source_data_set": "test",
+                    "source_release": "test",
+                }
+                for label, n in (("White - White British", 900), ("Total", 900))
+            ]
+        ),
+    )
+    params = representation_params()
+    build_from_sql(con, "marts", "rep_dim_ethnicity")
+    for mart in ("rep_workforce_by_grade", "rep_pupils_by_ethnicity"):
+        run_mart(con, mart, params)
+    got = run_mart(con, "rep_representation_gaps", params).filter(
+        (pl.col("grade") == "Head teacher")
+        & (pl.col("comparator") == "Classroom teacher")
+        & (pl.col("group_set") == "sex")
+    )
+    expected = pl.DataFrame(
+        {
+            "group_name": ["Female", "Male", "Unknown"],
+            "gap_pp": [100 * 50 / 90 - 100 * 600 / 900, 100 * 40 / 90 - 100 * 300 / 900, 0.0],
+        }
+    )
+    expect(got, expected, ["group_name"])
+    female = got.filter(group_name="Female").row(0, named=True)
+    assert female["gap_pp_lower_bound"] == pytest.approx(50.0 - 70.0)
+    assert female["gap_pp_upper_bound"] == pytest.approx(60.0 - 60.0)
+    assert female["gap_sign_robust"] is False

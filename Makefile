@@ -14,7 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_LINK_MODE := copy
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help run test dev daemon lint format clean bench mutation
+.PHONY: help run test dev daemon notebooks lint format clean bench mutation
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -34,6 +34,11 @@ daemon: $(SYNCED) $(DAGSTER_HOME)/dagster.yaml ## Run schedules and sensors with
 	@DAGSTER_HOME=$(DAGSTER_HOME) $(RUN) -m pipelines.automation
 	DAGSTER_HOME=$(DAGSTER_HOME) $(RUN) -m pipelines.serve \
 		$(VENV)/bin/dagster-daemon run -w workspace.yaml
+
+notebooks: $(SYNCED) ## Open Jupyter on notebooks/ with the project's kernel (make run first)
+	$(VENV)/bin/jupytext --to ipynb --update --quiet notebooks/[0-9]*.py
+	$(RUN) -m pipelines.serve $(VENV)/bin/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks \
+		--allow-root --ServerApp.open_browser=False
 
 BENCH_ARGS ?=
 bench: $(SYNCED) ## Time the record-level pipeline against its floor and pandas (BENCH_ARGS=...)

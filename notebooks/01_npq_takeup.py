@@ -14,6 +14,12 @@
 # %% [markdown]
 # # NPQ take-up: against the target, by course, by region, and completion
 #
+# **What you can ask here.** How far did NPQ starts get against the 150,000 target, and when
+# would the target have been reached at the pace achieved? Which courses and regions did the
+# starts come from, and which regions lag England? How many starters completed? What would
+# each region, phase and course have needed to start? Change the parameters cell below (funding
+# basis, region) and run all cells to ask it of another basis or region.
+#
 # In 2021 the government set a target for funded National Professional Qualification (NPQ)
 # places, for courses started within a fixed window. This notebook answers: how far take-up got
 # against that target, which courses and regions it came from, and how many of those who
@@ -26,6 +32,12 @@
 # read a publication elsewhere. Every sentence with a number in it is computed from those
 # tables, and every chart is drawn by the same function as the published chart pack
 # (`pipelines/charts/`). Caveats sit next to the numbers they qualify.
+
+
+# %% tags=["parameters"]
+# Parameters: every cell below reads these (papermill can inject others).
+FUNDING = "Overall"  # funding basis of the tables and sentences: "Overall" or "Funded"
+REGION = "London"  # the region followed in section 3 (a region name in npq_takeup_by_region)
 
 # %%
 import io
@@ -106,7 +118,7 @@ say(
 # present, so a missing year never reads as zero.
 
 # %%
-overall = takeup.filter(pl.col("funding") == "Overall").sort("year_start")
+overall = takeup.filter(pl.col("funding") == FUNDING).sort("year_start")
 overall.select(
     "academic_year",
     "npq_starts",
@@ -216,7 +228,7 @@ show(figure)
 # %%
 say(provenance_note(course, "Course breakdown"))
 by_course = (
-    course.filter(pl.col("funding") == "Overall")
+    course.filter(pl.col("funding") == FUNDING)
     .sort("year_start")
     .pivot(on="academic_year", index=["course_type", "course_code"], values="npq_starts")
     .sort("course_type", "course_code")
@@ -273,7 +285,7 @@ chart_data.select(
 lagging = chart_data.filter(pl.col("lags_national"))
 national = chart_data["national_percent_workforce_npq_participation"][0]
 trend = (
-    region.filter(pl.col("funding") == "Overall")
+    region.filter(pl.col("funding") == FUNDING)
     .group_by("academic_year", "year_start")
     .agg(pl.col("national_percent_workforce_npq_participation").first().alias("england"))
     .sort("year_start")
@@ -289,7 +301,11 @@ say(
         or "none"
     )
     + ". England's rate by year: "
-    + "; ".join(f"{r['academic_year']} {r['england']:.1f}%" for r in trend.iter_rows(named=True))
+    + "; ".join(
+        f"{r['academic_year']} "
+        + (f"{r['england']:.1f}%" if r["england"] is not None else "not published")
+        for r in trend.iter_rows(named=True)
+    )
     + "".join(
         f". The trend is not joined across the {r['academic_year']} policy break "
         f"({r['break_id']}; see section 1)"
@@ -422,3 +438,42 @@ taken.select(
 
 # %%
 show(figure)
+
+# %% [markdown]
+# ## Your region
+#
+# The region chosen in the parameters cell (`REGION`), year by year, on the chosen funding
+# basis, against England's own rate.
+
+# %%
+mine = region.filter((pl.col("region_name") == REGION) & (pl.col("funding") == FUNDING))
+if mine.is_empty():
+    say(f"No {FUNDING} rows for {REGION!r} in `npq_takeup_by_region`.")
+else:
+    say(
+        f"**{REGION}, {FUNDING.lower()}:** "
+        + "; ".join(
+            f"{r['academic_year']} {r['percent_workforce_npq_participation']:.1f}% "
+            f"(England {r['national_percent_workforce_npq_participation']:.1f}%)"
+            if r["percent_workforce_npq_participation"] is not None
+            else f"{r['academic_year']} rate not published"
+            for r in mine.sort("year_start").iter_rows(named=True)
+        )
+        + (" **Synthetic.**" if (mine["provenance"] == "synthetic").any() else "")
+    )
+mine.sort("year_start").select(
+    "academic_year", "funding", "region_name", "percent_workforce_npq_participation",
+    "national_percent_workforce_npq_participation", "lags_national", "provenance",
+)  # fmt: skip
+
+# %% [markdown]
+# ## Caveats
+#
+# - Starts count **courses**, not people: one teacher can start several NPQs, so unique
+#   participants are fewer; funded-only figures are fewer again.
+# - Course, region, LA and participant-group breakdowns are **synthetic** where the
+#   `provenance` column says so: calibrated to published totals, not evidence.
+# - Figures are revised between releases (`release_changes`); a cohort less than two years old
+#   shows completion to date, not a final rate.
+# - The autumn 2024 funding change and the end of the target window are policy breaks: trends
+#   are not joined across them.

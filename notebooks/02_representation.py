@@ -14,8 +14,11 @@
 # %% [markdown]
 # # Representation gaps: pupils, teachers, leaders and the NPQ pipeline
 #
-# Are leaders from ethnic minority backgrounds and women under-represented at each step to
-# headship, is it changing, and is NPQ participation widening or narrowing the gap?
+# **What you can ask here.** Are leaders from ethnic minority backgrounds and women
+# under-represented at each step to headship, in England or in one region? Against which
+# comparator (classroom teachers, all teachers, pupils) is the gap widest, could unknown
+# ethnicity reverse it, and is it closing? Is NPQ participation widening or narrowing it? Set
+# `AREA` and `COMPARATOR` in the parameters cell below to ask it of another area or comparator.
 #
 # **How to read it.** Every number below is read from the **published** marts
 # (`data/marts/npq_observatory.duckdb`, opened read-only, so it never blocks a refresh); run
@@ -31,8 +34,15 @@
 # known, DfE's basis for teacher headlines; the pupil headline (White British share) is of all
 # pupils, Unclassified included, as DfE publishes it.
 
+
+# %% tags=["parameters"]
+# Parameters: the gap sections below read these (papermill can inject others).
+AREA = "England"  # "England" or a region name (area_name in rep_representation_gaps)
+COMPARATOR = "Classroom teacher"  # "Classroom teacher", "All teachers" or "Pupils"
+
 # %%
 import io
+import re
 
 import duckdb
 import matplotlib.pyplot as plt
@@ -40,6 +50,7 @@ import polars as pl
 from IPython.display import Image, Markdown, display
 
 from pipelines.charts.representation import (
+    MINORITY_ETHNIC,
     gap_trends,
     leaky_pipeline,
     npq_pipeline,
@@ -153,11 +164,11 @@ summary
 # %%
 say(provenance_note(leaky, "Leaky pipeline"))
 figure, spec, chart_data = leaky_pipeline(leaky)
-year = spec.title.split(",")[0].removeprefix("In ")
-steps = leaky.filter(
+year = re.search(r"\d{4}/\d{2}", spec.title).group(0)  # the year the title speaks of
+steps = leaky.filter(  # the chart's group: minority ethnic, all except White British
     (pl.col("academic_year") == year)
-    & (pl.col("group_set") == "ethnicity_white_vs_minority")
-    & (pl.col("group_name") == "Ethnic minority")
+    & (pl.col("group_set") == "ethnicity_minority_ethnic")
+    & (pl.col("group_name") == MINORITY_ETHNIC)
 ).sort("stage_order")
 moves = steps.filter(pl.col("step_change_pp").is_not_null())
 biggest = moves.sort("step_change_pp").row(0, named=True)
@@ -214,7 +225,7 @@ say(
 # %%
 latest = gaps["year_start"].max()
 table = gaps.filter(
-    (pl.col("area_name") == "England")
+    (pl.col("area_name") == AREA)
     & (pl.col("group_set") == "ethnicity_white_vs_minority")
     & (pl.col("group_name") == "Ethnic minority")
     & (pl.col("year_start") == latest)
@@ -233,12 +244,13 @@ table = gaps.filter(
     "provenance",
 )
 heads = table.filter(
-    (pl.col("grade") == "Head teacher") & (pl.col("comparator") == "Classroom teacher")
+    (pl.col("grade") == "Head teacher") & (pl.col("comparator") == COMPARATOR)
 ).row(0, named=True)
 fragile = table.filter(~pl.col("gap_sign_robust"))
 say(
-    f"In {heads['academic_year']}, ethnic minority teachers were {heads['grade_share_pct']:.1f}% "
-    f"of head teachers against {heads['comparator_share_pct']:.1f}% of classroom teachers: a "
+    f"In {heads['academic_year']} ({AREA}), ethnic minority people were "
+    f"{heads['grade_share_pct']:.1f}% of head teachers against "
+    f"{heads['comparator_share_pct']:.1f}% of {COMPARATOR.lower()}: a "
     f"gap of {heads['gap_pp']:+.1f} points (ratio {heads['representation_ratio']:.2f}). Even if "
     "every unknown fell on the side that narrows it most, the gap would be "
     f"{heads['gap_pp_upper_bound' if heads['gap_pp'] < 0 else 'gap_pp_lower_bound']:+.1f} "
@@ -264,16 +276,16 @@ table
 # %%
 figure, spec, chart_data = gap_trends(gaps, trends)
 national = trends.filter(
-    (pl.col("area_name") == "England")
+    (pl.col("area_name") == AREA)
     & (pl.col("group_set") == "ethnicity_white_vs_minority")
     & (pl.col("group_name") == "Ethnic minority")
 )
 say(
-    f"**{spec.title}.** Against classroom teachers: "
+    f"**{spec.title}.** {AREA}, against {COMPARATOR.lower()}: "
     + "; ".join(
         f"{r['grade'].lower()} {r['latest_gap_pp']:+.1f} points, "
         f"{r['gap_change_pp_per_year']:+.2f} a year, {r['year_of_parity']}"
-        for r in national.filter(pl.col("comparator") == "Classroom teacher").iter_rows(named=True)
+        for r in national.filter(pl.col("comparator") == COMPARATOR).iter_rows(named=True)
     )
     + ". Against pupils: "
     + "; ".join(
@@ -376,8 +388,18 @@ show(figure)
 gaps.filter(
     (pl.col("year_start") == latest)
     & (pl.col("grade") == "Head teacher")
-    & (pl.col("comparator") == "Classroom teacher")
+    & (pl.col("comparator") == COMPARATOR)
     & (pl.col("group_name") == "Ethnic minority")
 ).sort("gap_pp").select(
     "area_name", "grade_share_pct", "comparator_share_pct", "gap_pp", "low_count", "provenance"
 )
+
+# %% [markdown]
+# ## Caveats
+#
+# - Teachers by grade, sex and ethnicity are **synthetic** where `provenance` says so:
+#   calibrated to every published total held, not evidence about any school or region.
+# - Pupils are counted in January and teachers in November; the pupil series ends in 2021/22.
+# - Unknown ethnicity is its own group; the bounds in section 3 show how far it could move a
+#   gap. Small counts are flagged `low_count`.
+# - A trend line through five census years describes the recent past; it is not a forecast.

@@ -14,6 +14,11 @@
 # %% [markdown]
 # # Five pilot interventions over three years: reach, attrition, balance, impact, cost
 #
+# **What you can ask here.** How many schools and participants did each pilot reach and keep?
+# Were the arms balanced at baseline? What effect did each pilot have, with what uncertainty,
+# and how secure is that finding? What did it cost per participant? Set `PILOT` in the
+# parameters cell below to look at one pilot only.
+#
 # The recommendations behind this project ask for five pilot interventions going beyond the
 # NPQs, tracked and evaluated over 2025/26 to 2027/28. **No pilot has been commissioned yet:
 # every number below comes from SYNTHETIC evaluator files** (generated, seeded, with planted
@@ -23,6 +28,11 @@
 # Every number is read from the **published** marts (`data/marts/npq_observatory.duckdb`,
 # opened read-only); run `python -m pipelines.cli run` first, or set `NPQ_MARTS_DIR`. Charts
 # are drawn by the same functions as the chart pack (`pipelines/charts/pilots.py`).
+
+
+# %% tags=["parameters"]
+# Parameters: every cell below reads these (papermill can inject others).
+PILOT = None  # one pilot id from the registry (e.g. "P2"), or None for all five
 
 # %%
 import io
@@ -50,6 +60,10 @@ MARTS = (
 db = published_db_path()
 with duckdb.connect(str(db), read_only=True) as con:
     marts = {name: con.sql(f"SELECT * FROM {name}").pl() for name in MARTS}
+if PILOT is not None:
+    marts = {name: frame.filter(pl.col("pilot_id") == PILOT) for name, frame in marts.items()}
+    if marts["pilot_registry"].is_empty():
+        raise ValueError(f"PILOT = {PILOT!r} is not in pilot_registry")
 registry, flow, balance, estimates, security, costs = (marts[name] for name in MARTS)
 
 
@@ -186,3 +200,13 @@ say(
     f"MDES with 40 schools: **{plan_mdes(40, **design):.3f} SD**; schools needed for an MDES "
     f"of 0.2: **{units_for_mdes(0.2, **design)}**."
 )
+
+# %% [markdown]
+# ## Caveats
+#
+# - Unless `provenance` says `evaluator`, every pilot figure above is **SYNTHETIC**: generated
+#   with planted effects to show what evaluators will get, not evidence about any programme.
+# - Counts below 10, and any count that would reveal one, are withheld (`c`); estimates on
+#   fewer than 10 units in an arm are withheld with them.
+# - Subgroup estimates are separate restricted models with their own numbers: read them as
+#   exploratory. The shipped threat judgements behind the padlocks are illustrative.

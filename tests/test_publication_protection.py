@@ -270,3 +270,68 @@ def test_an_interval_does_not_give_back_the_n_the_flow_withholds():
     shown = protect_security(security, flow).row(0, named=True)
     assert shown["mdes_at_analysis"] is None and shown["mdes_at_analysis_status"] == "c"
     assert shown["mdes_at_randomisation"] == 0.38
+
+
+def test_mdes_at_randomisation_and_df_go_with_the_counts_they_are_built_from():
+    """The MDES at randomisation is a function of the numbers randomised, and a cluster
+    interval's df of the number of schools: withheld where those are."""
+    flow = protect_flow(
+        _flow(
+            {
+                ("treatment", "allocated"): 8,
+                ("treatment", "analysed"): 7,
+                ("control", "allocated"): 150,
+                ("control", "analysed"): 140,
+            }
+        )
+    )
+    security = pl.DataFrame(
+        {
+            "pilot_id": ["P1"],
+            "evaluation_year": ["2025/26"],
+            "unit_level": ["participant"],
+            "randomised_or_in_sample": [158],
+            "analysed": [147],
+            "mdes_at_randomisation": [0.61],
+            "mdes_at_analysis": [0.63],
+        }
+    )
+    shown = protect_security(security, flow).row(0, named=True)
+    assert shown["mdes_at_randomisation_status"] == "c"
+    assert shown["mdes_at_randomisation"] is None
+
+    big = protect_flow(
+        _flow(
+            {
+                ("treatment", "allocated"): 300,
+                ("treatment", "analysed"): 280,
+                ("control", "allocated"): 300,
+                ("control", "analysed"): 270,
+            }
+        )
+    )
+    estimates = pl.DataFrame(
+        {
+            "pilot_id": "P1",
+            "outcome_id": "wellbeing",
+            "outcome_level": "participant",
+            "evaluation_year": "2025/26",
+            "subgroup": "all",
+            "analysis": "itt",
+            "measure": "hedges_g",
+            "model": "conditional",
+            "estimate": 0.2,
+            "ci_lower": 0.05,
+            "ci_upper": 0.35,
+            "se": 0.0765,
+            "df": 11.0,  # 15 schools - 2 - 2 covariates
+            "n_treatment": 280,
+            "n_control": 270,
+            "n_clusters_treatment": 7,  # below 10: withheld
+            "n_clusters_control": 8,
+        }
+    )
+    row = protect_estimates(estimates, big).row(0, named=True)
+    assert row["n_treatment_status"] == "value"
+    assert row["n_clusters_treatment_status"] == "c"
+    assert row["df"] is None and row["df_status"] == "c"

@@ -22,7 +22,9 @@ from another: lost = allocated - n. So:
   standard error and degrees of freedom are withheld too, and g, its interval and the
   randomisation p-value and interval are published to `STATISTIC_DP` decimal places (as EEF
   reports print them): a reader can then narrow n only to a range wider than the threshold.
-  The MDES at analysis is withheld for any pilot and year whose flow withholds a count.
+  The MDES at analysis is withheld for any pilot and year whose flow withholds a count, the
+  MDES at randomisation where it withholds an allocated count, and df wherever a number of
+  schools is withheld.
 
 Each count gets a `<column>_status` column: `c` withheld, `value` published, `z` no value.
 """
@@ -256,6 +258,9 @@ def protect_estimates(
     n_hidden = (pl.col("n_treatment_status") == SUPPRESSED) | (
         pl.col("n_control_status") == SUPPRESSED
     )
+    for clusters in ("n_clusters_treatment_status", "n_clusters_control_status"):
+        if clusters in out.columns:  # df = schools - 2 - covariates gives schools back
+            n_hidden = n_hidden | (pl.col(clusters) == SUPPRESSED)
     for column in N_REVEALING:
         if column in out.columns:
             out = withhold(out, column, n_hidden)
@@ -304,6 +309,15 @@ def protect_security(
         out = out.join(year_hidden, on=["pilot_id", "evaluation_year"], how="left")
         out = withhold(out, "mdes_at_analysis", pl.col("_year_hidden").fill_null(False))
         out = out.drop("_year_hidden")
+    if "mdes_at_randomisation" in out.columns:  # a function of the numbers randomised
+        allocated_hidden = (
+            flow.filter(pl.col("stage") == "allocated")
+            .group_by("pilot_id", "evaluation_year")
+            .agg((pl.col("units_status") == SUPPRESSED).any().alias("_allocated_hidden"))
+        )
+        out = out.join(allocated_hidden, on=["pilot_id", "evaluation_year"], how="left")
+        hidden = pl.col("_allocated_hidden").fill_null(False)
+        out = withhold(out, "mdes_at_randomisation", hidden).drop("_allocated_hidden")
     # the arms' rates, and the WWC attrition band and padlocks judged from them, bound a
     # withheld arm's lost count: withheld with it
     for rate in (

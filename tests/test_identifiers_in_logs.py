@@ -92,7 +92,7 @@ def _files_holding(roots: list[Path], needle: bytes) -> list[str]:
 def home(tmp_path, monkeypatch) -> Path:
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
+    shutil.copy(PROJECT_ROOT / "instance" / "dagster.yaml", dagster_home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     monkeypatch.setenv("NPQ_PSEUDONYMISATION_KEY", "k" * 40)
     return dagster_home

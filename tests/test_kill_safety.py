@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 from pipelines.paths import raw_dir
 from pipelines.publish import publish
-from pipelines.status import describe_inputs
+from pipelines.status import describe_inputs, scoreboard
 
 work, marts = Path(sys.argv[1]), Path(sys.argv[2])
 old = duckdb.connect(str(marts / "npq_observatory.duckdb"), read_only=True)
@@ -33,7 +33,8 @@ old.close()
 charts = sorted({p.name.split(".")[0] for p in (marts / "charts").iterdir()})
 con = duckdb.connect(str(work / "working.duckdb"))
 print("publishing", flush=True)
-publish(con, tables, charts, work / "charts", marts, inputs=describe_inputs(raw_dir()))
+inputs = scoreboard(con, describe_inputs(raw_dir()), tables)  # as the publish asset does
+publish(con, tables, charts, work / "charts", marts, inputs=inputs)
 """
 
 

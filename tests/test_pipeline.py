@@ -11,6 +11,7 @@ import pytest
 from pipelines.definitions import defs
 from pipelines.defs.marts.pilots import PILOT_MARTS
 from pipelines.defs.marts.representation import REPRESENTATION_MARTS
+from pipelines.defs.marts.sources_real import REAL_SOURCE_MARTS
 from pipelines.defs.marts.takeup import TAKEUP_MARTS
 
 # Published EES figures (NPQ participants 2024-25, data set 79418e7a, national Overall rows).
@@ -105,6 +106,7 @@ def test_publication_lists_its_tables(published):
         "release_changes",
         *REPRESENTATION_MARTS,
         *PILOT_MARTS,
+        *REAL_SOURCE_MARTS,
     }
     for table, count in rows.items():
         assert _query(published.published_db, f"SELECT count(*) FROM {table}") == [(count,)]

@@ -124,7 +124,9 @@ def test_workforce_shares_sum_to_100_per_year_and_grade(db):
     assert off.is_empty()
     # Every year x area x grade has every set it should.
     national = sums.filter(pl.col("area_code") == "E92000001")
-    assert national.group_by("time_period", "grade").len()["len"].unique().to_list() == [4]
+    # sex, ethnicity_major, ethnicity_white_british, ethnicity_white_vs_minority and the DfE
+    # convention's ethnicity_minority_ethnic
+    assert national.group_by("time_period", "grade").len()["len"].unique().to_list() == [5]
 
 
 def test_pupil_shares_sum_to_100_per_year_and_phase(db):
@@ -136,7 +138,7 @@ def test_pupil_shares_sum_to_100_per_year_and_phase(db):
         "AND phase_type_grouping IN ('Total', 'State-funded primary', 'State-funded secondary') "
         "GROUP BY ALL",
     )
-    assert sums.height == 7 * 3 * 3
+    assert sums.height == 7 * 3 * 4  # years x phases x group sets (the DfE convention's too)
     assert sums.filter((pl.col("s_all") - 100).abs() > 1e-9).is_empty()
     assert sums.filter((pl.col("s_known") - 100).abs() > 1e-9).is_empty()
 

@@ -53,6 +53,8 @@ COARSENED = (
     "randomisation_p_value",
     "randomisation_ci_lower",
     "randomisation_ci_upper",
+    "interaction_estimate",
+    "interaction_p_value",
 )
 ARMS = ("treatment", "control")
 

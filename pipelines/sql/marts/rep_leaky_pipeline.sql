@@ -173,6 +173,8 @@ stepped AS (
         lag(stage) OVER chain AS previous_stage,
         lag(share_pct) OVER chain AS previous_share_pct,
         lag(low_count) OVER chain AS previous_low_count,
+        stage_source || ': ' || provenance AS own_input,
+        lag(stage_source || ': ' || provenance) OVER chain AS previous_input,
         max(share_pct) FILTER (WHERE stage = 'Pupils') OVER one_chain AS pupils_share_pct,
         max(share_pct) FILTER (WHERE stage = 'Classroom teacher') OVER one_chain
             AS classroom_teachers_share_pct,
@@ -231,6 +233,14 @@ SELECT
         WHEN has_pupils THEN 'derived'
         ELSE 'published'
     END AS provenance,
-    inputs_provenance
+    -- what this row rests on, as its provenance: pupils their census, an ECT row its own file
+    -- (and the pupils' when it steps from them), teachers the whole chain
+    CASE
+        WHEN stage = 'Pupils' THEN own_input
+        WHEN stage = 'Early career teachers' AND previous_stage = 'Pupils'
+            THEN greatest(own_input, previous_input) || '; ' || least(own_input, previous_input)
+        WHEN stage = 'Early career teachers' THEN own_input
+        ELSE inputs_provenance
+    END AS inputs_provenance
 FROM stepped
 ORDER BY year_start, group_set, group_name, stage_order

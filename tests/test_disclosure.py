@@ -35,36 +35,8 @@ def _ranges_from_scratch(full: np.ndarray, hidden: np.ndarray) -> list[tuple[flo
     """An attacker's view, written independently of the module: every published cell and
     every additive relation of the table, unknowns non-negative. Returns (min, max) of each
     withheld cell, in row-major order."""
-    n_rows, n_cols = full.shape[0] - 1, full.shape[1] - 1
-    index = {cell: k for k, cell in enumerate(zip(*np.nonzero(hidden), strict=True))}
-    if not index:
-        return []
-    equations, constants = [], []
-
-    def relation(cells, total):
-        a = np.zeros(len(index))
-        b = 0.0
-        for cell, sign in [*((c, 1.0) for c in cells), (total, -1.0)]:
-            if cell in index:
-                a[index[cell]] += sign
-            else:
-                b -= sign * full[cell]
-        equations.append(a)
-        constants.append(b)
-
-    for i in range(n_rows + 1):
-        relation([(i, j) for j in range(n_cols)], (i, n_cols))
-    for j in range(n_cols + 1):
-        relation([(i, j) for i in range(n_rows)], (n_rows, j))
-    out = []
-    for k in range(len(index)):
-        c = np.zeros(len(index))
-        c[k] = 1
-        lo = linprog(c, A_eq=equations, b_eq=constants, bounds=(0, None), method="highs")
-        hi = linprog(-c, A_eq=equations, b_eq=constants, bounds=(0, None), method="highs")
-        assert lo.status == 0
-        out.append((lo.fun, np.inf if hi.status == 3 else -hi.fun))
-    return out
+    ranges = _bounded_ranges(full, hidden, {}, 1)
+    return [ranges[cell] for cell in sorted(ranges)]
 
 
 tables = st.integers(1, 5).flatmap(
@@ -162,8 +134,9 @@ def test_inconsistent_totals_are_refused():
 
 
 def _bounded_ranges(full: np.ndarray, hidden: np.ndarray, rounded: dict, base: int):
-    """The attacker of `_ranges_from_scratch`, who also knows each rounded cell lies within
-    half a base of its published value (rounded half up, never below zero)."""
+    """(min, max) of each withheld or rounded cell by linear programming over every relation
+    of the table; a rounded cell is known to lie within half a base of its published value
+    (rounded half up, never below zero), a withheld one only to be non-negative."""
     n_rows, n_cols = full.shape[0] - 1, full.shape[1] - 1
     unknown = sorted(set(zip(*np.nonzero(hidden), strict=True)) | set(rounded))
     index = {cell: k for k, cell in enumerate(unknown)}

@@ -236,21 +236,16 @@ def test_refused_ethnicity_is_outside_the_share_of_known(workforce):
 # --- rep_pupils_by_ethnicity: unclassified pupils ----------------------------------------------
 
 
-def test_unclassified_pupils_are_outside_the_share_of_known(con):
-    labels = {
-        "White - White British": 700,
-        "White - Irish": 10,
-        "Asian - Indian": 90,
-        "Black - Black African": 100,
-        "Unclassified": 100,
-        "Total": 1000,
-    }
-    given = pl.DataFrame(
+def pupils_file(labels: dict[str, int], academic_year: str) -> pl.DataFrame:
+    """The staged pupils-by-ethnicity file of one year, England, all phases: headcount by
+    label (the labels must include 'Total')."""
+    year = int(academic_year[:4])
+    return pl.DataFrame(
         [
             {
-                "academic_year": "2021/22",
-                "time_period": 202122,
-                "year_start": 2021,
+                "academic_year": academic_year,
+                "time_period": year * 100 + (year + 1) % 100,
+                "year_start": year,
                 "geographic_level": "National",
                 "country_code": "E92000001",
                 "country_name": "England",
@@ -266,6 +261,18 @@ def test_unclassified_pupils_are_outside_the_share_of_known(con):
             for label, headcount in labels.items()
         ]
     )
+
+
+def test_unclassified_pupils_are_outside_the_share_of_known(con):
+    labels = {
+        "White - White British": 700,
+        "White - Irish": 10,
+        "Asian - Indian": 90,
+        "Black - Black African": 100,
+        "Unclassified": 100,
+        "Total": 1000,
+    }
+    given = pupils_file(labels, "2021/22")
     write_frame(con, "staging", "spc_pupils_ethnicity_and_language", given)
     build_from_sql(con, "marts", "rep_dim_ethnicity")
     got = run_mart(con, "rep_pupils_by_ethnicity", representation_params())
@@ -317,32 +324,8 @@ def test_gaps_use_known_denominators_and_bound_the_unknowns(con):
         rows, schema_overrides={"region_code": pl.String, "region_name": pl.String}
     )
     write_frame(con, "staging", "workforce_teacher_characteristics", given)
-    write_frame(
-        con,
-        "staging",
-        "spc_pupils_ethnicity_and_language",
-        pl.DataFrame(
-            [
-                {
-                    "academic_year": "2023/24",
-                    "time_period": 202324,
-                    "year_start": 2023,
-                    "geographic_level": "National",
-                    "country_code": "E92000001",
-                    "country_name": "England",
-                    "language": "Total",
-                    "phase_type_grouping": "Total",
-                    "ethnicity": label,
-                    "headcount": n,
-                    "headcount_status": "value",
-                    "provenance": "published",
-                    "source_data_set": "test",
-                    "source_release": "test",
-                }
-                for label, n in (("White - White British", 900), ("Total", 900))
-            ]
-        ),
-    )
+    pupils = pupils_file({"White - White British": 900, "Total": 900}, "2023/24")
+    write_frame(con, "staging", "spc_pupils_ethnicity_and_language", pupils)
     params = representation_params()
     build_from_sql(con, "marts", "rep_dim_ethnicity")
     for mart in ("rep_workforce_by_grade", "rep_pupils_by_ethnicity"):

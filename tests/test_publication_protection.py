@@ -206,6 +206,44 @@ def test_the_same_publication_is_always_protected_the_same_way():
         assert again.equals(first), seed
 
 
+def _protected_flow(treatment: tuple[int, int], control: tuple[int, int]) -> pl.DataFrame:
+    """The protected flow of one pilot and year from each arm's (allocated, analysed)."""
+    cells = {}
+    for arm, (allocated, analysed) in (("treatment", treatment), ("control", control)):
+        cells |= {(arm, "allocated"): allocated, (arm, "analysed"): analysed}
+    return protect_flow(_flow(cells))
+
+
+def _security(randomised: int, analysed: int, **mdes: float) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "pilot_id": ["P1"],
+            "evaluation_year": ["2025/26"],
+            "unit_level": ["participant"],
+            "randomised_or_in_sample": [randomised],
+            "analysed": [analysed],
+            **{k: [v] for k, v in mdes.items()},
+        }
+    )
+
+
+def _estimate(**columns) -> pl.DataFrame:
+    """One whole-sample ITT hedges_g row of P1 2025/26 on the flow's outcome."""
+    return pl.DataFrame(
+        {
+            "pilot_id": "P1",
+            "outcome_id": "wellbeing",
+            "outcome_level": "participant",
+            "evaluation_year": "2025/26",
+            "subgroup": "all",
+            "analysis": "itt",
+            "measure": "hedges_g",
+            "model": "conditional",
+            **columns,
+        }
+    )
+
+
 def _hedges_se(g: float, n_t: np.ndarray, n_c: np.ndarray) -> np.ndarray:
     """The textbook standard error of Hedges' g (small-sample corrected) for two groups."""
     n = n_t + n_c
@@ -217,31 +255,14 @@ def test_an_interval_does_not_give_back_the_n_the_flow_withholds():
     """g's standard error is a function of the arms' n: printed at full precision beside g,
     it gives n back exactly, and with it lost = allocated - n. Withheld n brings the standard
     error, df and MDES at analysis down with it, and g and its interval to 2 decimals."""
-    allocated, analysed = {"treatment": 110, "control": 110}, {"treatment": 107, "control": 101}
-    counts = {("treatment", "allocated"): 110, ("control", "allocated"): 110}
-    counts |= {(arm, "analysed"): n for arm, n in analysed.items()}
-    flow = protect_flow(_flow(counts))
+    allocated = {"treatment": 110, "control": 110}
+    flow = _protected_flow((110, 107), (110, 101))
     g = 0.2137
     se = float(_hedges_se(g, np.array([107.0]), np.array([101.0]))[0])
-    estimates = pl.DataFrame(
-        {
-            "pilot_id": "P1",
-            "outcome_id": "wellbeing",
-            "outcome_level": "participant",
-            "evaluation_year": "2025/26",
-            "subgroup": "all",
-            "analysis": "itt",
-            "measure": "hedges_g",
-            "model": "conditional",
-            "estimate": g,
-            "ci_lower": g - 1.96 * se,
-            "ci_upper": g + 1.96 * se,
-            "se": se,
-            "df": 206.0,
-            "n_treatment": 107,
-            "n_control": 101,
-        }
-    )
+    estimates = _estimate(
+        estimate=g, ci_lower=g - 1.96 * se, ci_upper=g + 1.96 * se, se=se, df=206.0,
+        n_treatment=107, n_control=101,
+    )  # fmt: skip
     row = protect_estimates(estimates, flow).row(0, named=True)
 
     # the attacker: every pair of arm sizes that reproduces what is printed
@@ -256,17 +277,7 @@ def test_an_interval_does_not_give_back_the_n_the_flow_withholds():
     assert row["n_treatment_status"] == row["se_status"] == row["df_status"] == "c"
     assert row["se"] is None and row["df"] is None
 
-    security = pl.DataFrame(
-        {
-            "pilot_id": ["P1"],
-            "evaluation_year": ["2025/26"],
-            "unit_level": ["participant"],
-            "randomised_or_in_sample": [220],
-            "analysed": [208],
-            "mdes_at_randomisation": [0.38],
-            "mdes_at_analysis": [0.3912345],
-        }
-    )
+    security = _security(220, 208, mdes_at_randomisation=0.38, mdes_at_analysis=0.3912345)
     shown = protect_security(security, flow).row(0, named=True)
     assert shown["mdes_at_analysis"] is None and shown["mdes_at_analysis_status"] == "c"
     assert shown["mdes_at_randomisation"] == 0.38
@@ -275,62 +286,20 @@ def test_an_interval_does_not_give_back_the_n_the_flow_withholds():
 def test_mdes_at_randomisation_and_df_go_with_the_counts_they_are_built_from():
     """The MDES at randomisation is a function of the numbers randomised, and a cluster
     interval's df of the number of schools: withheld where those are."""
-    flow = protect_flow(
-        _flow(
-            {
-                ("treatment", "allocated"): 8,
-                ("treatment", "analysed"): 7,
-                ("control", "allocated"): 150,
-                ("control", "analysed"): 140,
-            }
-        )
-    )
-    security = pl.DataFrame(
-        {
-            "pilot_id": ["P1"],
-            "evaluation_year": ["2025/26"],
-            "unit_level": ["participant"],
-            "randomised_or_in_sample": [158],
-            "analysed": [147],
-            "mdes_at_randomisation": [0.61],
-            "mdes_at_analysis": [0.63],
-        }
-    )
+    flow = _protected_flow((8, 7), (150, 140))
+    security = _security(158, 147, mdes_at_randomisation=0.61, mdes_at_analysis=0.63)
     shown = protect_security(security, flow).row(0, named=True)
     assert shown["mdes_at_randomisation_status"] == "c"
     assert shown["mdes_at_randomisation"] is None
 
-    big = protect_flow(
-        _flow(
-            {
-                ("treatment", "allocated"): 300,
-                ("treatment", "analysed"): 280,
-                ("control", "allocated"): 300,
-                ("control", "analysed"): 270,
-            }
-        )
-    )
-    estimates = pl.DataFrame(
-        {
-            "pilot_id": "P1",
-            "outcome_id": "wellbeing",
-            "outcome_level": "participant",
-            "evaluation_year": "2025/26",
-            "subgroup": "all",
-            "analysis": "itt",
-            "measure": "hedges_g",
-            "model": "conditional",
-            "estimate": 0.2,
-            "ci_lower": 0.05,
-            "ci_upper": 0.35,
-            "se": 0.0765,
-            "df": 11.0,  # 15 schools - 2 - 2 covariates
-            "n_treatment": 280,
-            "n_control": 270,
-            "n_clusters_treatment": 7,  # below 10: withheld
-            "n_clusters_control": 8,
-        }
-    )
+    big = _protected_flow((300, 280), (300, 270))
+    estimates = _estimate(
+        estimate=0.2, ci_lower=0.05, ci_upper=0.35, se=0.0765,
+        df=11.0,  # 15 schools - 2 - 2 covariates
+        n_treatment=280, n_control=270,
+        n_clusters_treatment=7,  # below 10: withheld
+        n_clusters_control=8,
+    )  # fmt: skip
     row = protect_estimates(estimates, big).row(0, named=True)
     assert row["n_treatment_status"] == "value"
     assert row["n_clusters_treatment_status"] == "c"

@@ -8,6 +8,7 @@ import pytest
 
 from pipelines.representation import representation_params
 from pipelines.warehouse import build_from_sql, qualified, read_sql, write_frame
+from tests.test_mart_sql import pupils_file
 
 MINORITY_ETHNIC = "Minority ethnic (all except White British)"
 
@@ -22,27 +23,7 @@ def pupils():
         "Black - Black African": 150,
         "Unclassified": 16,  # people of unknown ethnicity: outside the share of known
     }
-    given = pl.DataFrame(
-        [
-            {
-                "academic_year": "2021/22",
-                "time_period": 202122,
-                "year_start": 2021,
-                "geographic_level": "National",
-                "country_code": "E92000001",
-                "country_name": "England",
-                "language": "Total",
-                "phase_type_grouping": "Total",
-                "ethnicity": label,
-                "headcount": headcount,
-                "headcount_status": "value",
-                "provenance": "published",
-                "source_data_set": "test",
-                "source_release": "test",
-            }
-            for label, headcount in {**labels, "Total": sum(labels.values())}.items()
-        ]
-    )
+    given = pupils_file({**labels, "Total": sum(labels.values())}, "2021/22")
     con = duckdb.connect(":memory:")
     write_frame(con, "staging", "spc_pupils_ethnicity_and_language", given)
     build_from_sql(con, "marts", "rep_dim_ethnicity")
